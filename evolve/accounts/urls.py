@@ -1,0 +1,13 @@
+from django.urls import path
+
+from evolve.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.sign_in, name="login"),
+    path("two-factor/", views.two_factor, name="two-factor"),
+    path("two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
+    path("logout/", views.sign_out, name="logout"),
+    path("signed-out/", views.signed_out, name="signed-out"),
+    path("session/keep-alive/", views.keep_alive, name="keep-alive"),
+]

@@ -1,0 +1,7 @@
+"""The REST API, under /api/. Each app adds its endpoints here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("children/", include("evolve.people.api_urls")),
+]

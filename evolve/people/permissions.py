@@ -1,0 +1,52 @@
+"""Who may see and change a child's record (DESIGN.md, "Information sharing and access").
+
+- Team members see the children open to their team, except records restricted to another agency.
+- A restricted record is seen by its agency's team members, and by people given an explicit grant.
+- Everyone else (referrers, case-holding social workers outside the team, other agencies) sees only what is granted.
+- The governance group never sees a child's record, grant or not; administration gives no sight of case content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from evolve.access import gate
+from evolve.access.grants import granted_child_ids
+from evolve.accounts.models import User
+from evolve.accounts.roles import CHILD_RECORDING_ROLES, Role
+from evolve.people.models import Child
+
+
+class ChildPolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if user.has_role(Role.GOVERNANCE):
+            return queryset.none()
+        allowed = Q(pk__in=granted_child_ids(user=user))
+        if user.is_team_member:
+            allowed |= Q(open_to_team_id=user.team_id) & (
+                Q(restricted_to_agency__isnull=True) | Q(restricted_to_agency_id=user.agency_id)
+            )
+        return queryset.filter(allowed)
+
+
+gate.register(Child, ChildPolicy())
+
+
+def may_record_child(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*CHILD_RECORDING_ROLES)
+
+
+def may_change_child(user: User, child: Child) -> bool:
+    """Assumes the child came through the gate; changing needs a recording role as well as sight."""
+    return may_record_child(user)
+
+
+def may_read_access_report(user: User, child: Child) -> bool:
+    """Managers who can see the child may see who else has."""
+    return user.is_manager
+
+
+def may_restrict_to_agency(user: User) -> bool:
+    return user.agency_id is not None and user.has_role(*CHILD_RECORDING_ROLES)

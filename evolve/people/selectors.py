@@ -1,0 +1,106 @@
+"""Reading children: always through the gate, always audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import Prefetch, Q, QuerySet
+
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from evolve.people.models import Child, ChildAddress
+
+# word_similarity() thresholds. Search takes the connection's pg_trgm.word_similarity_threshold (0.3, set in
+# settings); the duplicate check offers only closer matches.
+DUPLICATE_SIMILARITY = 0.45
+DUPLICATE_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
+
+
+def normalise_names(*names: str) -> str:
+    return " | ".join(" ".join(name.lower().split()) for name in names if name and name.strip())
+
+
+def _with_detail(queryset: QuerySet[Child]) -> QuerySet[Child]:
+    return queryset.select_related("open_to_team", "restricted_to_agency", "created_by").prefetch_related(
+        "aliases",
+        Prefetch("addresses", queryset=ChildAddress.objects.order_by("-lived_from", "-id")),
+        "identifiers__agency",
+    )
+
+
+def child_get_for_user(*, user: User, public_id: uuid.UUID | str, audit_what: str | None = "record") -> Child:
+    """The child, or 404 whether it is missing or not one the user may see. Logs the read unless told not to
+    (a form re-displaying after a refused save has already logged it)."""
+    child = gate.get_visible_or_404(user, _with_detail(Child.objects.all()), public_id=public_id)
+    if audit_what:
+        record_access(user=user, children=[child], action=AccessAction.VIEWED, what=audit_what)
+    return child
+
+
+def child_list_for_user(*, user: User, search: str = "") -> QuerySet[Child]:
+    """Visible children; with `search`, fuzzy-matched on every name and alias, best match first.
+
+    The queryset is not audited here: callers audit the page of rows they actually show (`children_shown`)."""
+    queryset = gate.visible_to(user, Child.objects.select_related("open_to_team", "restricted_to_agency"))
+    search = normalise_names(search)
+    if search:
+        queryset = (
+            queryset.annotate(similarity=TrigramWordSimilarity(search, "search_names"))
+            .filter(search_names__trigram_word_similar=search)  # the indexed operator, at SEARCH_SIMILARITY
+            .order_by("-similarity", "last_name", "first_name", "id")
+        )
+    else:
+        queryset = queryset.order_by("last_name", "first_name", "id")
+    return queryset
+
+
+def children_shown(*, user: User, children: list[Child], what: str) -> None:
+    """Log that these children's names and details were shown in a list or search result."""
+    record_access(user=user, children=children, action=AccessAction.LISTED, what=what)
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    candidates: Sequence[Child]
+    hidden_count: int  # similar records the user may not see (told only to team members, never shown)
+
+
+def child_duplicate_candidates(
+    *, user: User, first_name: str, last_name: str, date_of_birth: date | None, exclude_id: int | None = None
+) -> DuplicateCheck:
+    """Existing children who may be this one: a similar name (pg_trgm) with the same or an unknown date of birth,
+    or a very similar name whatever the date of birth. Same spelling variations that lose a child between
+    agencies ("Jayden Smith" / "Jaden Smyth") are what this catches."""
+    name = normalise_names(f"{first_name} {last_name}")
+    if not name:
+        return DuplicateCheck(candidates=[], hidden_count=0)
+    similar = Child.objects.annotate(similarity=TrigramWordSimilarity(name, "search_names")).filter(
+        search_names__trigram_word_similar=name
+    )
+    strong = Q(similarity__gte=DUPLICATE_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE)
+    if date_of_birth:
+        same_birth = Q(date_of_birth=date_of_birth) | Q(date_of_birth__isnull=True)
+        similar = similar.filter(strong | (Q(similarity__gte=DUPLICATE_SIMILARITY) & same_birth))
+    else:
+        similar = similar.filter(similarity__gte=DUPLICATE_SIMILARITY)
+    if exclude_id is not None:
+        similar = similar.exclude(pk=exclude_id)
+    similar = similar.order_by("-similarity", "id")[:20]
+    visible = list(
+        gate.visible_to(user, similar.model.objects.filter(pk__in=similar.values("pk")))
+        .annotate(similarity=TrigramWordSimilarity(name, "search_names"))
+        .prefetch_related("aliases")
+        .order_by("-similarity", "id")[:10]
+    )
+    hidden = 0
+    if user.is_team_member:
+        hidden = similar.count() - len(visible) if len(visible) < 10 else 0
+    if visible:
+        record_access(user=user, children=visible, action=AccessAction.LISTED, what="offered as a possible duplicate")
+    return DuplicateCheck(candidates=visible, hidden_count=max(hidden, 0))

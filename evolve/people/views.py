@@ -1,0 +1,190 @@
+"""Pages for children: find, add (offering likely duplicates first), read, change, and the access report."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from evolve.accounts.models import User
+from evolve.audit.selectors import access_log_for_child
+from evolve.people.forms import ChildAliasForm, ChildCreateForm, ChildEditForm, ChildIdentifierForm
+from evolve.people.permissions import may_change_child, may_read_access_report, may_record_child, may_restrict_to_agency
+from evolve.people.selectors import child_duplicate_candidates, child_get_for_user, child_list_for_user, children_shown
+from evolve.people.services import (
+    IDENTITY_FIELDS,
+    ConcurrentEditError,
+    child_alias_add,
+    child_create,
+    child_identifier_add,
+    child_update,
+)
+
+PAGE_SIZE = 25
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@require_GET
+def child_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    search = request.GET.get("q", "").strip()[:200]
+    page = Paginator(child_list_for_user(user=user, search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    children = list(page.object_list)
+    children_shown(user=user, children=children, what="search results for a name" if search else "list of children")
+    context = {"page": page, "children": children, "search": search, "may_record_child": may_record_child(user)}
+    return render(request, "people/child_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def child_create_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not may_record_child(user):
+        raise PermissionDenied("Your role does not record children.")
+    form = ChildCreateForm(data=request.POST or None)
+    if not may_restrict_to_agency(user):
+        del form.fields["restrict_to_my_agency"]
+    check = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data.get("confirmed_new"):
+            check = child_duplicate_candidates(
+                user=user,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data.get("date_of_birth"),
+            )
+        if check is None or not (check.candidates or check.hidden_count):
+            try:
+                child = child_create(
+                    by=user, details=form.details(), restrict_to_my_agency=bool(data.get("restrict_to_my_agency"))
+                )
+            except ValidationError as error:
+                for field, field_messages in error.message_dict.items():
+                    for message in field_messages:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, "Child added")
+                return redirect("people:child-detail", public_id=child.public_id)
+        else:
+            # Ask again with the matches in view; the next submission means "none of these is the child".
+            form = ChildCreateForm(data={**request.POST.dict(), "confirmed_new": "on"})
+            if not may_restrict_to_agency(user):
+                del form.fields["restrict_to_my_agency"]
+            form.is_valid()
+    return render(request, "people/child_create.html", {"form": form, "check": check})
+
+
+@require_GET
+def child_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id)
+    context = {
+        "child": child,
+        "may_change": may_change_child(user, child),
+        "may_read_access_report": may_read_access_report(user, child),
+        "alias_form": ChildAliasForm(),
+        "identifier_form": ChildIdentifierForm(),
+    }
+    return render(request, "people/child_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def child_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what="record, to change it")
+    if not may_change_child(user, child):
+        raise PermissionDenied("Your role does not change children's records.")
+    initial = {name: getattr(child, name) for name in IDENTITY_FIELDS} | {"version": child.version}
+    form = ChildEditForm(data=request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            child_update(child=child, by=user, based_on_version=form.cleaned_data["version"], changes=form.changes())
+        except ConcurrentEditError as error:
+            # Keep what this user typed; show what the other person saved; the next save is based on theirs.
+            conflict = error.current
+            form = ChildEditForm(data={**request.POST.dict(), "version": str(conflict.version)}, initial=initial)
+            form.is_valid()
+            form.add_error(
+                None,
+                "Someone else changed this record while you were editing it. "
+                "Check their changes below, then save again",
+            )
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Changes saved")
+            return redirect("people:child-detail", public_id=child.public_id)
+    return render(request, "people/child_edit.html", {"form": form, "child": child, "conflict": conflict})
+
+
+@require_POST
+def child_alias_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
+    if not may_change_child(user, child):
+        raise PermissionDenied("Your role does not change children's records.")
+    form = ChildAliasForm(data=request.POST)
+    if form.is_valid():
+        child_alias_add(child=child, by=user, name=form.cleaned_data["name"], kind=form.cleaned_data["kind"])
+        messages.success(request, "Name added")
+        return redirect("people:child-detail", public_id=child.public_id)
+    return render(
+        request,
+        "people/child_add_detail.html",
+        {
+            "form": form,
+            "child": child,
+            "title": "Add a name the child is known by",
+            "action": "people:child-alias-create",
+        },
+        status=400,
+    )
+
+
+@require_POST
+def child_identifier_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
+    if not may_change_child(user, child):
+        raise PermissionDenied("Your role does not change children's records.")
+    form = ChildIdentifierForm(data=request.POST)
+    if form.is_valid():
+        try:
+            child_identifier_add(
+                child=child, by=user, system=form.cleaned_data["system"], value=form.cleaned_data["value"]
+            )
+        except ValidationError as error:
+            form.add_error("value", error.message_dict["value"])
+        else:
+            messages.success(request, "Reference added")
+            return redirect("people:child-detail", public_id=child.public_id)
+    return render(
+        request,
+        "people/child_add_detail.html",
+        {
+            "form": form,
+            "child": child,
+            "title": "Add a reference from another agency's system",
+            "action": "people:child-identifier-create",
+        },
+        status=400,
+    )
+
+
+@require_GET
+def child_access_report(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what="access report")
+    if not may_read_access_report(user, child):
+        raise PermissionDenied("Only managers can see who has looked at a child's record.")
+    page = Paginator(access_log_for_child(child_id=child.pk), 50).get_page(request.GET.get("page"))
+    return render(request, "people/child_access_report.html", {"child": child, "page": page})

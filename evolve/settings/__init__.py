@@ -1,0 +1,1 @@
+"""Settings: base (shared, read from the environment), local, test and production."""

@@ -1,0 +1,10 @@
+"""A developer's machine: `make run`. Debug pages on, demo data allowed, plain HTTP on localhost."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "local-development-only-not-a-secret")
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+os.environ.setdefault("DEMO_DATA_ALLOWED", "true")
+
+from evolve.settings.base import *  # noqa: F403

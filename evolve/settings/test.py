@@ -1,0 +1,15 @@
+"""The test suite: real PostgreSQL and Redis, fast password hashing, no outside email."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("DEMO_DATA_ALLOWED", "true")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+
+from evolve.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = False

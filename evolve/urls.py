@@ -1,0 +1,22 @@
+"""Site URLs. Every page and API endpoint behind these requires a signed-in, two-factor-verified user, except the
+sign-in pages, the accessibility statement and /healthz (see evolve.accounts.middleware)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from evolve.health.views import healthz
+
+urlpatterns = [
+    path("", include("evolve.ui.urls")),
+    path("accounts/", include("evolve.accounts.urls")),
+    path("children/", include("evolve.people.urls")),
+    path("api/", include("evolve.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "evolve.ui.views.bad_request"
+handler403 = "evolve.ui.views.permission_denied"
+handler404 = "evolve.ui.views.page_not_found"
+handler500 = "evolve.ui.views.server_error"

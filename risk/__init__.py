@@ -1,0 +1,4 @@
+"""The screening catalogue and multi-agency risk assessments (issue 5).
+
+A domain app: it depends on the kernel in `evolve`, and on another domain app only through that app's public
+services and selectors (import-linter contracts in pyproject.toml)."""
