@@ -18,7 +18,7 @@ from evolve.people.models import Child, ChildAddress
 
 # word_similarity() thresholds. Search takes the connection's pg_trgm.word_similarity_threshold (0.3, set in
 # settings); the duplicate check offers only closer matches.
-DUPLICATE_SIMILARITY = 0.45
+DUPLICATE_SIMILARITY = 0.35
 DUPLICATE_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
 
 

@@ -73,7 +73,7 @@ def child_create_page(request: HttpRequest) -> HttpResponse:
                 return redirect("people:child-detail", public_id=child.public_id)
         else:
             # Ask again with the matches in view; the next submission means "none of these is the child".
-            form = ChildCreateForm(data={**request.POST.dict(), "confirmed_new": "on"})
+            form = ChildCreateForm(data={**request.POST.dict(), "confirmed_new": "True"})
             if not may_restrict_to_agency(user):
                 del form.fields["restrict_to_my_agency"]
             form.is_valid()

@@ -8,3 +8,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 os.environ.setdefault("DEMO_DATA_ALLOWED", "true")
 
 from evolve.settings.base import *  # noqa: F403
+
+# No collected static files here: whitenoise serves straight from static/ through the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

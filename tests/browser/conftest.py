@@ -1,0 +1,136 @@
+"""Browser fixtures: one Chromium for the session, a fresh context (cookies, storage) and page for each test, and
+helpers to sign in for real (password, then a TOTP code or a backup code) and to scan pages with axe-core."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from evolve.accounts.models import Team, User
+from evolve.accounts.roles import Role
+from tests.factories import totp_device
+
+# Playwright's sync API runs an event loop in this thread; the tests still use the ORM to arrange data.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+PASSWORD = "correct-horse-battery-staple"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Only these fail a test; "moderate" and "minor" findings are for people to review.
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: Any) -> Iterator[Page]:
+    """A page in a context of its own, so no cookie or sessionStorage leaks from one test to the next.
+
+    A script error or a console error (such as a Content-Security-Policy refusal) anywhere in the test is an error
+    of the test: the pages are meant to run without any."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console error on {page.url}: {message.text}") if message.type == "error" else None
+        ),
+    )
+    yield page
+    context.close()
+    assert not problems, "The browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+def serious_violations(results: Any) -> list[dict[str, Any]]:
+    return [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        targets = ", ".join(" ".join(str(part) for part in node["target"]) for node in violation["nodes"])
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def assert_accessible(axe: Axe) -> Callable[[Page, str], None]:
+    """Scan the page as it is now; fail on any serious or critical axe-core violation, naming rule and elements."""
+
+    def check(page: Page, what: str) -> None:
+        violations = serious_violations(axe.run(page))
+        assert not violations, f"axe found serious or critical problems on {what} ({page.url}):\n" + (
+            describe_violations(violations)
+        )
+
+    return check
+
+
+@pytest.fixture
+def team_member(transactional_db: None, make_user: Callable[..., User]) -> User:
+    """An Evolve practitioner from Children's Services, with an authenticator app already set up."""
+    user = make_user(Role.PRACTITIONER, in_team=True, username="amira", first_name="Amira", last_name="Okafor")
+    totp_device(user)
+    return user
+
+
+@pytest.fixture
+def evolve_team(team_member: User) -> Team:
+    assert team_member.team is not None
+    return team_member.team
+
+
+def current_totp(user: User) -> str:
+    """The code the user's authenticator app shows now. A code is accepted once per 30-second step, so a later
+    sign-in in the same step should use a backup code instead."""
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):06d}"
+
+
+def enter_password(page: Page, user: User, *, path: str = "/accounts/login/") -> None:
+    if path:
+        page.goto(path)
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+
+def enter_code(page: Page, code: str) -> None:
+    expect(page).to_have_url(_path_re("/accounts/two-factor/"))
+    page.fill("#id_code", code)
+    page.get_by_role("button", name="Continue").click()
+
+
+def sign_in(page: Page, user: User, *, code: str | None = None, path: str = "/accounts/login/") -> None:
+    """Password, then the second factor (the current TOTP code unless `code` is given). Ends wherever the sign-in
+    pages send the user (the home page, or the page in ?next=)."""
+    enter_password(page, user, path=path)
+    enter_code(page, code or current_totp(user))
+    expect(page).not_to_have_url(_path_re("/accounts/"))
+
+
+def _path_re(path: str) -> re.Pattern[str]:
+    return re.compile(rf"^[^?#]*{re.escape(path)}")
