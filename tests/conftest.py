@@ -15,22 +15,22 @@ from tests.factories import AgencyFactory, TeamFactory, UserFactory, totp_device
 
 @pytest.fixture
 def police(db: None) -> Agency:
-    return AgencyFactory(name="Police Public Protection Unit", short_name="PPU", kind=Agency.Kind.POLICE)
+    return AgencyFactory.create(name="Police Public Protection Unit", short_name="PPU", kind=Agency.Kind.POLICE)
 
 
 @pytest.fixture
 def social_care(db: None) -> Agency:
-    return AgencyFactory(name="Children's Services", short_name="CS", kind=Agency.Kind.CHILDRENS_SOCIAL_CARE)
+    return AgencyFactory.create(name="Children's Services", short_name="CS", kind=Agency.Kind.CHILDRENS_SOCIAL_CARE)
 
 
 @pytest.fixture
 def school(db: None) -> Agency:
-    return AgencyFactory(name="Hilltop School", short_name="Hilltop", kind=Agency.Kind.EDUCATION)
+    return AgencyFactory.create(name="Hilltop School", short_name="Hilltop", kind=Agency.Kind.EDUCATION)
 
 
 @pytest.fixture
 def team(police: Agency, social_care: Agency) -> Team:
-    team = TeamFactory(name="Evolve")
+    team = TeamFactory.create(name="Evolve")
     team.agencies.set([police, social_care])
     return team
 
@@ -38,7 +38,7 @@ def team(police: Agency, social_care: Agency) -> Team:
 @pytest.fixture
 def make_user(team: Team, social_care: Agency) -> Callable[..., User]:
     def make(*roles: Role, agency: Agency | None = None, in_team: bool = False, **fields: object) -> User:
-        return UserFactory(roles=list(roles), agency=agency or social_care, team=team if in_team else None, **fields)
+        return UserFactory.create(roles=list(roles), agency=agency or social_care, team=team if in_team else None, **fields)
 
     return make
 

@@ -14,7 +14,7 @@ from evolve.people.models import Child
 from evolve.people.selectors import normalise_names
 
 
-class AgencyFactory(factory.django.DjangoModelFactory):
+class AgencyFactory(factory.django.DjangoModelFactory[Agency]):
     class Meta:
         model = Agency
         django_get_or_create = ("short_name",)
@@ -24,7 +24,7 @@ class AgencyFactory(factory.django.DjangoModelFactory):
     kind = Agency.Kind.OTHER
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
         django_get_or_create = ("name",)
@@ -32,7 +32,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = "Evolve"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -45,7 +45,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery-staple")
 
 
-class ChildFactory(factory.django.DjangoModelFactory):
+class ChildFactory(factory.django.DjangoModelFactory[Child]):
     """Builds a child directly (bypassing the services) for tests that are about reading."""
 
     class Meta:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def child(team: Team) -> Child:
-    return ChildFactory(first_name="Grace", last_name="Hollingworth", open_to_team=team)
+    return ChildFactory.create(first_name="Grace", last_name="Hollingworth", open_to_team=team)
 
 
 def test_viewing_a_child_page_writes_one_row_with_who_where_and_what(

@@ -19,18 +19,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def open_child(team: Team) -> Child:
-    return ChildFactory(first_name="Amelia", last_name="Quarrington", open_to_team=team)
+    return ChildFactory.create(first_name="Amelia", last_name="Quarrington", open_to_team=team)
 
 
 @pytest.fixture
 def police_restricted_child(team: Team, police: Agency) -> Child:
-    return ChildFactory(first_name="Ruby", last_name="Westerholme", open_to_team=team, restricted_to_agency=police)
+    return ChildFactory.create(first_name="Ruby", last_name="Westerholme", open_to_team=team, restricted_to_agency=police)
 
 
 @pytest.fixture
 def front_door_child() -> Child:
     """Known to the front door, not open to the team."""
-    return ChildFactory(first_name="Kian", last_name="Oldroyd")
+    return ChildFactory.create(first_name="Kian", last_name="Oldroyd")
 
 
 def _sees(client: Client, child: Child) -> tuple[int, int]:

@@ -21,9 +21,9 @@ LIST = "/api/children/"
 
 
 def test_search_is_fuzzy_and_scoped(sign_in: Callable[[User], Client], social_worker: User, team: Team) -> None:
-    wanted = ChildFactory(first_name="Harvey", last_name="Brennan", open_to_team=team)
-    ChildFactory(first_name="Harvey", last_name="Brennan")  # not open to the team: invisible
-    ChildFactory(first_name="Ruby", last_name="Vickers", open_to_team=team)
+    wanted = ChildFactory.create(first_name="Harvey", last_name="Brennan", open_to_team=team)
+    ChildFactory.create(first_name="Harvey", last_name="Brennan")  # not open to the team: invisible
+    ChildFactory.create(first_name="Ruby", last_name="Vickers", open_to_team=team)
     response = sign_in(social_worker).get(LIST, {"search": "harvy brenan"})
     assert response.status_code == 200
     body = response.json()
@@ -34,7 +34,7 @@ def test_search_is_fuzzy_and_scoped(sign_in: Callable[[User], Client], social_wo
 def test_create_offers_possible_duplicates_with_409_then_creates_when_confirmed(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    existing = ChildFactory(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
+    existing = ChildFactory.create(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
     client = sign_in(social_worker)
     new = {"first_name": "Jaden", "last_name": "Smyth", "date_of_birth": "2011-03-14"}
     offered = client.post(LIST, new, content_type="application/json")
@@ -77,7 +77,7 @@ def test_malformed_json_is_a_400(sign_in: Callable[[User], Client], social_worke
 
 
 def test_read_gives_the_whole_record(sign_in: Callable[[User], Client], social_worker: User, team: Team) -> None:
-    child = ChildFactory(first_name="Ruby", last_name="Vickers", open_to_team=team)
+    child = ChildFactory.create(first_name="Ruby", last_name="Vickers", open_to_team=team)
     child.aliases.create(name="Rubes")
     body = sign_in(social_worker).get(reverse("api-child-detail", args=[child.public_id])).json()
     assert body["id"] == str(child.public_id)
@@ -89,7 +89,7 @@ def test_read_gives_the_whole_record(sign_in: Callable[[User], Client], social_w
 def test_update_needs_the_version_and_refuses_a_stale_one(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    child = ChildFactory(open_to_team=team)
+    child = ChildFactory.create(open_to_team=team)
     url = reverse("api-child-detail", args=[child.public_id])
     client = sign_in(social_worker)
     assert client.patch(url, {"school": "Hillcrest School"}, content_type="application/json").status_code == 400
@@ -105,7 +105,7 @@ def test_update_needs_the_version_and_refuses_a_stale_one(
 def test_an_update_that_would_break_the_rules_is_refused(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    child = ChildFactory(open_to_team=team, date_of_birth=date(2012, 1, 1))
+    child = ChildFactory.create(open_to_team=team, date_of_birth=date(2012, 1, 1))
     response = sign_in(social_worker).patch(
         reverse("api-child-detail", args=[child.public_id]),
         {"estimated_age": 12, "version": 1},
@@ -122,7 +122,7 @@ def test_anonymous_and_password_only_sessions_are_refused(client: Client, social
 
 
 def test_token_authentication_uses_the_same_gate(social_worker: User, outsider: User, team: Team) -> None:
-    child = ChildFactory(open_to_team=team)
+    child = ChildFactory.create(open_to_team=team)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=social_worker).key}")
     assert api.get(reverse("api-child-detail", args=[child.public_id])).status_code == 200

@@ -95,7 +95,7 @@ def test_a_malformed_id_is_a_404_page_not_an_error(
 def test_adding_a_misspelt_existing_child_offers_the_existing_record_first(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    existing = ChildFactory(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
+    existing = ChildFactory.create(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
     client = sign_in(social_worker)
     offer = _post(
         client, first_name="Jaden", last_name="Smyth", date_of_birth_0="14", date_of_birth_1="3", date_of_birth_2="2011"
@@ -139,7 +139,7 @@ def test_adding_a_new_child_goes_to_their_record(sign_in: Callable[[User], Clien
 def test_two_people_editing_one_child_the_second_is_refused_and_keeps_their_text(
     sign_in: Callable[[User], Client], social_worker: User, team_manager: User, team: Team
 ) -> None:
-    child = ChildFactory(first_name="Leah", last_name="Naylor", open_to_team=team)
+    child = ChildFactory.create(first_name="Leah", last_name="Naylor", open_to_team=team)
     url = reverse("people:child-edit", args=[child.public_id])
     form = {**VALID, "first_name": "Leah", "last_name": "Naylor", "version": "1"}
 
@@ -160,7 +160,7 @@ def test_two_people_editing_one_child_the_second_is_refused_and_keeps_their_text
 def test_adding_a_reference_and_refusing_a_duplicate_reference(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    child = ChildFactory(open_to_team=team)
+    child = ChildFactory.create(open_to_team=team)
     client = sign_in(social_worker)
     url = reverse("people:child-identifier-create", args=[child.public_id])
     assert client.post(url, {"system": "nhs_number", "value": "943 476 5919"}).status_code == 302

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +25,7 @@ from tests.factories import ChildFactory
 pytestmark = pytest.mark.django_db
 
 
-def _record(by: User, first: str, last: str, born: date | None = date(2011, 3, 14), **extra: object) -> Child:
+def _record(by: User, first: str, last: str, born: date | None = date(2011, 3, 14), **extra: Any) -> Child:
     return child_create(by=by, details=ChildDetails(first_name=first, last_name=last, date_of_birth=born, **extra))
 
 
@@ -145,7 +146,7 @@ def test_a_role_that_does_not_record_children_is_refused(make_user, team: Team) 
 
 
 def test_a_second_edit_based_on_an_old_version_is_refused_and_the_first_is_kept(social_worker: User) -> None:
-    child = ChildFactory(school="")
+    child = ChildFactory.create(school="")
     first = child_update(child=child, by=social_worker, based_on_version=1, changes={"school": "Hillcrest School"})
     assert (first.school, first.version) == ("Hillcrest School", 2)
     with pytest.raises(ConcurrentEditError) as refused:
