@@ -132,6 +132,19 @@ class ChildAliasForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of name", choices=ChildAlias.Kind.choices)
 
 
+class ChildAddressForm(forms.Form):
+    line_1 = forms.CharField(
+        label="Building and street", max_length=200, error_messages={"required": "Enter the building and street"}
+    )
+    line_2 = forms.CharField(label="Second line of the address (optional)", max_length=200, required=False)
+    town = forms.CharField(label="Town or city (optional)", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode (optional)", max_length=10, required=False)
+    lived_from = DateField(label="Date the child moved in", required=False, help_text="Leave blank for today")
+
+    def address(self) -> NewAddress:
+        return NewAddress(**self.cleaned_data)
+
+
 class ChildIdentifierForm(forms.Form):
     system = forms.ChoiceField(label="System", choices=ChildIdentifier.System.choices)
     value = forms.CharField(label="Reference", max_length=100, error_messages={"required": "Enter the reference"})

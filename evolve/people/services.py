@@ -181,6 +181,27 @@ def child_alias_add(*, child: Child, by: User, name: str, kind: str = ChildAlias
 
 
 @transaction.atomic
+def child_address_add(*, child: Child, by: User, address: NewAddress) -> ChildAddress:
+    """A move: the new address becomes current and any current one ends the day the child moved."""
+    if not address.line_1.strip():
+        raise ValidationError({"line_1": "Enter the building and street"})
+    moved_on = address.lived_from or timezone.localdate()
+    if moved_on > timezone.localdate():
+        raise ValidationError({"lived_from": "The date the child moved in must be today or in the past"})
+    ChildAddress.objects.filter(child=child, lived_to__isnull=True).update(lived_to=moved_on)
+    new = ChildAddress.objects.create(
+        child=child,
+        line_1=address.line_1.strip(),
+        line_2=address.line_2.strip(),
+        town=address.town.strip(),
+        postcode=address.postcode.strip().upper(),
+        lived_from=moved_on,
+    )
+    record_access(user=by, children=[child], action=AccessAction.UPDATED, what="added an address")
+    return new
+
+
+@transaction.atomic
 def child_identifier_add(*, child: Child, by: User, system: str, value: str) -> ChildIdentifier:
     value = value.strip()
     if not value:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<uuid:public_id>/", views.child_detail, name="child-detail"),
     path("<uuid:public_id>/change/", views.child_edit, name="child-edit"),
     path("<uuid:public_id>/names/", views.child_alias_create, name="child-alias-create"),
+    path("<uuid:public_id>/addresses/", views.child_address_create, name="child-address-create"),
     path("<uuid:public_id>/references/", views.child_identifier_create, name="child-identifier-create"),
     path("<uuid:public_id>/access-report/", views.child_access_report, name="child-access-report"),
 ]

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evolve.accounts.models import User
 from evolve.audit.selectors import access_log_for_child
-from evolve.people.forms import ChildAliasForm, ChildCreateForm, ChildEditForm, ChildIdentifierForm
+from evolve.people.forms import ChildAddressForm, ChildAliasForm, ChildCreateForm, ChildEditForm, ChildIdentifierForm
 from evolve.people.permissions import may_change_child, may_read_access_report, may_record_child, may_restrict_to_agency
 from evolve.people.selectors import child_duplicate_candidates, child_get_for_user, child_list_for_user, children_shown
 from evolve.people.services import (
     IDENTITY_FIELDS,
     ConcurrentEditError,
+    child_address_add,
     child_alias_add,
     child_create,
     child_identifier_add,
@@ -90,6 +91,7 @@ def child_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "may_read_access_report": may_read_access_report(user, child),
         "alias_form": ChildAliasForm(),
         "identifier_form": ChildIdentifierForm(),
+        "address_form": ChildAddressForm(),
     }
     return render(request, "people/child_detail.html", context)
 
@@ -148,6 +150,27 @@ def child_alias_create(request: HttpRequest, public_id: str) -> HttpResponse:
         },
         status=400,
     )
+
+
+@require_POST
+def child_address_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
+    if not may_change_child(user, child):
+        raise PermissionDenied("Your role does not change children's records.")
+    form = ChildAddressForm(data=request.POST)
+    if form.is_valid():
+        try:
+            child_address_add(child=child, by=user, address=form.address())
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                for message in field_messages:
+                    form.add_error(field, message)
+        else:
+            messages.success(request, "Address added")
+            return redirect("people:child-detail", public_id=child.public_id)
+    context = {"form": form, "child": child, "title": "Add a new address", "action": "people:child-address-create"}
+    return render(request, "people/child_add_detail.html", context, status=400)
 
 
 @require_POST

@@ -24,7 +24,9 @@ def open_child(team: Team) -> Child:
 
 @pytest.fixture
 def police_restricted_child(team: Team, police: Agency) -> Child:
-    return ChildFactory.create(first_name="Ruby", last_name="Westerholme", open_to_team=team, restricted_to_agency=police)
+    return ChildFactory.create(
+        first_name="Ruby", last_name="Westerholme", open_to_team=team, restricted_to_agency=police
+    )
 
 
 @pytest.fixture

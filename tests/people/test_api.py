@@ -34,7 +34,9 @@ def test_search_is_fuzzy_and_scoped(sign_in: Callable[[User], Client], social_wo
 def test_create_offers_possible_duplicates_with_409_then_creates_when_confirmed(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    existing = ChildFactory.create(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
+    existing = ChildFactory.create(
+        first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team
+    )
     client = sign_in(social_worker)
     new = {"first_name": "Jaden", "last_name": "Smyth", "date_of_birth": "2011-03-14"}
     offered = client.post(LIST, new, content_type="application/json")

@@ -95,7 +95,9 @@ def test_a_malformed_id_is_a_404_page_not_an_error(
 def test_adding_a_misspelt_existing_child_offers_the_existing_record_first(
     sign_in: Callable[[User], Client], social_worker: User, team: Team
 ) -> None:
-    existing = ChildFactory.create(first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team)
+    existing = ChildFactory.create(
+        first_name="Jayden", last_name="Smith", date_of_birth=date(2011, 3, 14), open_to_team=team
+    )
     client = sign_in(social_worker)
     offer = _post(
         client, first_name="Jaden", last_name="Smyth", date_of_birth_0="14", date_of_birth_1="3", date_of_birth_2="2011"
@@ -168,3 +170,32 @@ def test_adding_a_reference_and_refusing_a_duplicate_reference(
     assert again.status_code == 400
     assert "The child already has this reference" in again.content.decode()
     assert child.identifiers.count() == 1
+
+
+def test_a_move_ends_the_current_address_and_keeps_the_history(
+    sign_in: Callable[[User], Client], social_worker: User, team: Team
+) -> None:
+    child = ChildFactory.create(open_to_team=team)
+    child.addresses.create(line_1="4 Quarry View", lived_from=date(2015, 1, 1))
+    client = sign_in(social_worker)
+    url = reverse("people:child-address-create", args=[child.public_id])
+    response = client.post(
+        url,
+        {
+            "line_1": "12 Canal Side",
+            "postcode": "s61 2zz",
+            "lived_from_0": "1",
+            "lived_from_1": "9",
+            "lived_from_2": "2024",
+        },
+    )
+    assert response.status_code == 302
+    history = {address.line_1: (address.lived_from, address.lived_to) for address in child.addresses.all()}
+    assert history == {
+        "4 Quarry View": (date(2015, 1, 1), date(2024, 9, 1)),
+        "12 Canal Side": (date(2024, 9, 1), None),
+    }
+    refused = client.post(url, {"line_1": ""})
+    assert refused.status_code == 400
+    assert "Enter the building and street" in refused.content.decode()
+    assert child.addresses.count() == 2
