@@ -1,6 +1,7 @@
 """Site URLs. Every page and API endpoint behind these requires a signed-in, two-factor-verified user, except the
 sign-in pages, the accessibility statement and /healthz (see evolve.accounts.middleware)."""
 
+from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # Administrators manage users, agencies, teams and API tokens; no child's record is registered here.
+    path("admin/", admin.site.urls),
 ]
 
 handler400 = "evolve.ui.views.bad_request"

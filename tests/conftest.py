@@ -38,7 +38,9 @@ def team(police: Agency, social_care: Agency) -> Team:
 @pytest.fixture
 def make_user(team: Team, social_care: Agency) -> Callable[..., User]:
     def make(*roles: Role, agency: Agency | None = None, in_team: bool = False, **fields: object) -> User:
-        return UserFactory.create(roles=list(roles), agency=agency or social_care, team=team if in_team else None, **fields)
+        return UserFactory.create(
+            roles=list(roles), agency=agency or social_care, team=team if in_team else None, **fields
+        )
 
     return make
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from evolve.access.models import ChildUserObjectPermission
+from evolve.access.models import ChildGroupObjectPermission, ChildUserObjectPermission
 from evolve.accounts.models import User
 
 VIEW_CHILD = "people.view_child_record"
 
 
-def granted_child_ids(*, user: User) -> models.QuerySet[ChildUserObjectPermission, dict[str, Any]]:
-    """A subquery of the ids of children granted to `user`, for use inside a scope."""
-    return ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record").values(
-        "content_object_id"
+def granted_children(*, user: User) -> models.Q:
+    """A filter for the children granted to `user`, directly or through a group, for use inside a scope."""
+    direct = ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record")
+    through_groups = ChildGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_child_record"
+    )
+    return models.Q(pk__in=direct.values("content_object_id")) | models.Q(
+        pk__in=through_groups.values("content_object_id")
     )
 
 

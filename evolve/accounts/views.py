@@ -113,9 +113,15 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def signed_out(request: HttpRequest) -> HttpResponse:
-    """Where the timeout warning sends someone whose session ran out: the page they were on comes back after."""
-    logout(request)
+    """Where the timeout warning sends someone whose time ran out (a POST, so no link can sign anyone out); the
+    page they were on comes back after they sign in again."""
+    if request.method == "POST":
+        logout(request)
+        return HttpResponseRedirect(_with_next(reverse("accounts:signed-out"), request))
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(_next_url(request))
     return render(request, "accounts/signed_out.html", {"next": _next_url(request)})
 
 

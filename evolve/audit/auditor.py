@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def record_access(*, user: User, children: Iterable[Child], action: AccessAction, what: str) -> None:
     """One row per child, in one INSERT however many children a page shows."""
-    where = current_where()
+    where = current_where()[:200]
     AccessLogEntry.objects.bulk_create(
         AccessLogEntry(
             user_id=user.pk, agency_id=user.agency_id, child_id=child.pk, action=action, what=what[:500], where=where

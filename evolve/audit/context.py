@@ -33,9 +33,13 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        token = _where.set(f"{request.method} {request.path}"[:200])  # until the URL is resolved
+        try:
+            return self.get_response(request)
+        finally:
+            _where.reset(token)
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> None:
         match = request.resolver_match
         name = match.view_name if match else request.path
-        _where.set(f"{request.method} {name}")
+        _where.set(f"{request.method} {name}"[:200])

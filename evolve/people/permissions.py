@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from evolve.access import gate
-from evolve.access.grants import granted_child_ids
+from evolve.access.grants import granted_children
 from evolve.accounts.models import User
 from evolve.accounts.roles import CHILD_RECORDING_ROLES, Role
 from evolve.people.models import Child
@@ -23,7 +23,7 @@ class ChildPolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if user.has_role(Role.GOVERNANCE):
             return queryset.none()
-        allowed = Q(pk__in=granted_child_ids(user=user))
+        allowed = granted_children(user=user)
         if user.is_team_member:
             allowed |= Q(open_to_team_id=user.team_id) & (
                 Q(restricted_to_agency__isnull=True) | Q(restricted_to_agency_id=user.agency_id)

@@ -20,6 +20,7 @@ from evolve.people.models import Child, ChildAddress
 # settings); the duplicate check offers only closer matches.
 DUPLICATE_SIMILARITY = 0.35
 DUPLICATE_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
+MAX_CANDIDATES = 20
 
 
 def normalise_names(*names: str) -> str:
@@ -91,16 +92,14 @@ def child_duplicate_candidates(
         similar = similar.filter(similarity__gte=DUPLICATE_SIMILARITY)
     if exclude_id is not None:
         similar = similar.exclude(pk=exclude_id)
-    similar = similar.order_by("-similarity", "id")[:20]
+    similar_ids = list(similar.order_by("-similarity", "id").values_list("pk", flat=True)[:MAX_CANDIDATES])
     visible = list(
-        gate.visible_to(user, similar.model.objects.filter(pk__in=similar.values("pk")))
+        gate.visible_to(user, Child.objects.filter(pk__in=similar_ids))
         .annotate(similarity=TrigramWordSimilarity(name, "search_names"))
         .prefetch_related("aliases")
-        .order_by("-similarity", "id")[:10]
+        .order_by("-similarity", "id")
     )
-    hidden = 0
-    if user.is_team_member:
-        hidden = similar.count() - len(visible) if len(visible) < 10 else 0
+    hidden = len(similar_ids) - len(visible) if user.is_team_member else 0
     if visible:
         record_access(user=user, children=visible, action=AccessAction.LISTED, what="offered as a possible duplicate")
-    return DuplicateCheck(candidates=visible, hidden_count=max(hidden, 0))
+    return DuplicateCheck(candidates=visible, hidden_count=hidden)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from evolve.access import gate
 from evolve.access.grants import child_access_grant as grant_view
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
@@ -216,9 +217,9 @@ def child_identifier_add(*, child: Child, by: User, system: str, value: str) -> 
 @transaction.atomic
 def child_access_grant(*, child: Child, to: User, by: User, reason: str) -> None:
     """An explicit, recorded grant: `to` may now see `child` (restricted or not)."""
-    if not by.is_manager:
-        raise PermissionDenied("Only a manager can grant access to a child's record")
+    if not by.is_manager or not gate.can_see(by, child):
+        raise PermissionDenied("Only a manager who can see the child's record can grant access to it")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this person needs to see the record"})
     grant_view(child=child, user=to)
-    record_access(user=to, children=[child], action=AccessAction.GRANTED, what=f"granted by user {by.pk}: {reason}")
+    record_access(user=by, children=[child], action=AccessAction.GRANTED, what=f"granted to user {to.pk}: {reason}")

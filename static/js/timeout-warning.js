@@ -4,6 +4,9 @@
 // to the page after signing in again.
 
 const DRAFT_PREFIX = "evolve-draft:";
+// Every tab of the service shares one session, so tabs share the time of the last request too: an idle tab must
+// not sign out someone working in another one.
+const LAST_ACTIVITY_KEY = "evolve-last-activity";
 const SKIPPED_TYPES = new Set(["password", "hidden", "submit", "button", "file"]);
 
 function draftKey(path) {
@@ -92,9 +95,27 @@ export function initTimeoutWarning(body) {
     return `${body.dataset.signedOutUrl}?next=${next}`;
   }
 
+  function lastActivity() {
+    return Number(localStorage.getItem(LAST_ACTIVITY_KEY)) || 0;
+  }
+
   function expire() {
+    if (lastActivity() + timeout * 1000 > Date.now() + 1000) {
+      schedule(false); // another tab kept the session alive
+      return;
+    }
     saveDraft();
-    location.assign(signedOutUrl());
+    // Signing out changes state, so it is a POST with the CSRF token, never a link a third party could send.
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = signedOutUrl();
+    const token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrfmiddlewaretoken";
+    token.value = body.dataset.csrfToken;
+    form.append(token);
+    document.body.append(form);
+    form.submit();
   }
 
   function tick() {
@@ -118,11 +139,17 @@ export function initTimeoutWarning(body) {
     tickTimer = window.setInterval(tick, 1000);
   }
 
-  function schedule() {
+  function schedule(active = true) {
     window.clearTimeout(warnTimer);
     window.clearInterval(tickTimer);
-    expiresAt = Date.now() + timeout * 1000;
-    warnTimer = window.setTimeout(openWarning, Math.max(0, (timeout - warning) * 1000));
+    if (active) {
+      localStorage.setItem(LAST_ACTIVITY_KEY, String(Date.now()));
+    }
+    if (dialog.open) {
+      dialog.close();
+    }
+    expiresAt = (lastActivity() || Date.now()) + timeout * 1000;
+    warnTimer = window.setTimeout(openWarning, Math.max(0, expiresAt - warning * 1000 - Date.now()));
   }
 
   async function staySignedIn() {
@@ -140,7 +167,6 @@ export function initTimeoutWarning(body) {
     } catch {
       return; // offline for a moment: leave the dialog open so the user can try again
     }
-    dialog.close();
     schedule();
     if (lastFocus && typeof lastFocus.focus === "function") {
       lastFocus.focus();
@@ -156,6 +182,11 @@ export function initTimeoutWarning(body) {
   signOut.addEventListener("click", (event) => {
     event.preventDefault();
     expire();
+  });
+  window.addEventListener("storage", (event) => {
+    if (event.key === LAST_ACTIVITY_KEY) {
+      schedule(false);
+    }
   });
   schedule();
 }

@@ -158,3 +158,17 @@ def test_an_open_redirect_through_next_is_refused(client: Client, social_worker:
     step = _password(client, social_worker, next_url="https://attacker.example/")
     response = client.post(step, {"code": _code(device), "next": "https://attacker.example/"})
     assert response["Location"] == "/"
+
+
+def test_the_timeout_signs_out_only_by_post_and_offers_the_way_back(sign_in, social_worker: User) -> None:
+    client = sign_in(social_worker)
+    url = reverse("accounts:signed-out")
+    # A link (GET) cannot sign anyone out: a signed-in user is sent back to where they were.
+    assert client.get(url, {"next": "/children/"})["Location"] == "/children/"
+    assert client.get("/").status_code == 200
+    response = client.post(f"{url}?next=/children/new/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "You have been signed out" in page
+    assert "/accounts/login/?next=/children/new/" in page
+    assert client.get("/").status_code == 302
