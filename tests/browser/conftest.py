@@ -18,9 +18,6 @@ from evolve.accounts.models import Team, User
 from evolve.accounts.roles import Role
 from tests.factories import totp_device
 
-# Playwright's sync API runs an event loop in this thread; the tests still use the ORM to arrange data.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 PASSWORD = "correct-horse-battery-staple"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Only these fail a test; "moderate" and "minor" findings are for people to review.
@@ -29,8 +26,25 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="package", autouse=True)
+def allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM calls from a thread
+    with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The tests use the ORM to arrange data, so it is set
+    here, and only while this package runs: set for the whole session it would leak into the rest of the suite
+    (`manage.py check --deploy` in a subprocess rejects it, async.E001)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(allow_orm_beside_playwright: None) -> Iterator[Browser]:
+    """One Chromium for all the browser tests. Scoped to this package (the only place browser tests live) rather
+    than the session, so Playwright's event loop stops before the rest of the suite uses the ORM."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
