@@ -183,7 +183,18 @@ class ChildListApi(APIView):
                     },
                     status=status.HTTP_409_CONFLICT,
                 )
-        address = NewAddress(**data["address"]) if data["address"] else None
+        given = data["address"]
+        address = (
+            NewAddress(
+                line_1=given["line_1"],
+                line_2=given.get("line_2", ""),
+                town=given.get("town", ""),
+                postcode=given.get("postcode", "").upper(),
+                lived_from=given.get("lived_from"),
+            )
+            if given
+            else None
+        )
         details = ChildDetails(
             **{str(name): data[name] for name in ChildIdentityInputSerializer().fields},
             aliases=data["aliases"],

@@ -142,3 +142,28 @@ def test_the_schema_and_docs_are_served_without_a_cdn(sign_in: Callable[[User], 
     page = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn" not in page.lower()
+
+
+def test_create_with_aliases_and_an_address(sign_in: Callable[[User], Client], social_worker: User) -> None:
+    response = sign_in(social_worker).post(
+        LIST,
+        {
+            "first_name": "Ellie",
+            "last_name": "Thorpe",
+            "estimated_age": 15,
+            "aliases": ["Elz"],
+            "address": {
+                "line_1": "7 Orchard Close",
+                "postcode": "s65 3zz",
+                "lived_from": "2020-02-01",
+                "lived_to": None,
+            },
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["aliases"] == [{"name": "Elz", "kind": "alias"}]
+    assert body["addresses"][0]["line_1"] == "7 Orchard Close"
+    assert body["addresses"][0]["postcode"] == "S65 3ZZ"
+    assert body["estimated_age"] == 15 and body["date_of_birth"] is None
