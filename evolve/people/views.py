@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evolve.accounts.models import User
 from evolve.audit.selectors import access_log_for_child
 from evolve.people.forms import ChildAddressForm, ChildAliasForm, ChildCreateForm, ChildEditForm, ChildIdentifierForm
+from evolve.people.models import Child
 from evolve.people.permissions import may_change_child, may_read_access_report, may_record_child, may_restrict_to_agency
 from evolve.people.selectors import child_duplicate_candidates, child_get_for_user, child_list_for_user, children_shown
 from evolve.people.services import (
@@ -66,9 +70,7 @@ def child_create_page(request: HttpRequest) -> HttpResponse:
                     by=user, details=form.details(), restrict_to_my_agency=bool(data.get("restrict_to_my_agency"))
                 )
             except ValidationError as error:
-                for field, field_messages in error.message_dict.items():
-                    for message in field_messages:
-                        form.add_error(field if field in form.fields else None, message)
+                _show_errors(form, error)
             else:
                 messages.success(request, "Child added")
                 return redirect("people:child-detail", public_id=child.public_id)
@@ -119,87 +121,89 @@ def child_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 "Check their changes below, then save again",
             )
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                for message in field_messages:
-                    form.add_error(field if field in form.fields else None, message)
+            _show_errors(form, error)
         else:
             messages.success(request, "Changes saved")
             return redirect("people:child-detail", public_id=child.public_id)
     return render(request, "people/child_edit.html", {"form": form, "child": child, "conflict": conflict})
 
 
-@require_POST
-def child_alias_create(request: HttpRequest, public_id: str) -> HttpResponse:
+def _show_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, shown on the form beside the field it names (or at the top)."""
+    for field, field_messages in error.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _add_to_child(
+    request: HttpRequest,
+    public_id: str,
+    *,
+    form_class: type[forms.Form],
+    save: Callable[[Child, User, forms.Form], object],
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """The small "add a name / address / reference" forms on a child's page share one flow."""
     user = _user(request)
     child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
     if not may_change_child(user, child):
         raise PermissionDenied("Your role does not change children's records.")
-    form = ChildAliasForm(data=request.POST)
+    form = form_class(data=request.POST)
     if form.is_valid():
-        child_alias_add(child=child, by=user, name=form.cleaned_data["name"], kind=form.cleaned_data["kind"])
-        messages.success(request, "Name added")
-        return redirect("people:child-detail", public_id=child.public_id)
-    return render(
+        try:
+            save(child, user, form)
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("people:child-detail", public_id=child.public_id)
+    action = request.resolver_match.view_name if request.resolver_match else ""
+    context = {"form": form, "child": child, "title": title, "action": action}
+    return render(request, "people/child_add_detail.html", context, status=400)
+
+
+@require_POST
+def child_alias_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _add_to_child(
         request,
-        "people/child_add_detail.html",
-        {
-            "form": form,
-            "child": child,
-            "title": "Add a name the child is known by",
-            "action": "people:child-alias-create",
-        },
-        status=400,
+        public_id,
+        form_class=ChildAliasForm,
+        save=lambda child, user, form: child_alias_add(
+            child=child, by=user, name=form.cleaned_data["name"], kind=form.cleaned_data["kind"]
+        ),
+        title="Add a name the child is known by",
+        done="Name added",
     )
 
 
 @require_POST
 def child_address_create(request: HttpRequest, public_id: str) -> HttpResponse:
-    user = _user(request)
-    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
-    if not may_change_child(user, child):
-        raise PermissionDenied("Your role does not change children's records.")
-    form = ChildAddressForm(data=request.POST)
-    if form.is_valid():
-        try:
-            child_address_add(child=child, by=user, address=form.address())
-        except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                for message in field_messages:
-                    form.add_error(field, message)
-        else:
-            messages.success(request, "Address added")
-            return redirect("people:child-detail", public_id=child.public_id)
-    context = {"form": form, "child": child, "title": "Add a new address", "action": "people:child-address-create"}
-    return render(request, "people/child_add_detail.html", context, status=400)
+    return _add_to_child(
+        request,
+        public_id,
+        form_class=ChildAddressForm,
+        save=lambda child, user, form: child_address_add(
+            child=child,
+            by=user,
+            address=form.address(),  # type: ignore[attr-defined]
+        ),
+        title="Add a new address",
+        done="Address added",
+    )
 
 
 @require_POST
 def child_identifier_create(request: HttpRequest, public_id: str) -> HttpResponse:
-    user = _user(request)
-    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
-    if not may_change_child(user, child):
-        raise PermissionDenied("Your role does not change children's records.")
-    form = ChildIdentifierForm(data=request.POST)
-    if form.is_valid():
-        try:
-            child_identifier_add(
-                child=child, by=user, system=form.cleaned_data["system"], value=form.cleaned_data["value"]
-            )
-        except ValidationError as error:
-            form.add_error("value", error.message_dict["value"])
-        else:
-            messages.success(request, "Reference added")
-            return redirect("people:child-detail", public_id=child.public_id)
-    return render(
+    return _add_to_child(
         request,
-        "people/child_add_detail.html",
-        {
-            "form": form,
-            "child": child,
-            "title": "Add a reference from another agency's system",
-            "action": "people:child-identifier-create",
-        },
-        status=400,
+        public_id,
+        form_class=ChildIdentifierForm,
+        save=lambda child, user, form: child_identifier_add(
+            child=child, by=user, system=form.cleaned_data["system"], value=form.cleaned_data["value"]
+        ),
+        title="Add a reference from another agency's system",
+        done="Reference added",
     )
 
 
