@@ -22,6 +22,14 @@ def granted_children(*, user: User) -> models.Q:
     )
 
 
+def child_grantees(*, child: models.Model) -> models.QuerySet[User]:
+    """The people given sight of `child` by a direct grant."""
+    return User.objects.filter(
+        childuserobjectpermission__content_object_id=child.pk,
+        childuserobjectpermission__permission__codename="view_child_record",
+    ).select_related("agency")
+
+
 def child_access_grant(*, child: models.Model, user: User) -> None:
     """Grant `user` sight of `child`. Callers record why (see evolve.people.services.child_access_grant)."""
     with transaction.atomic():

@@ -145,6 +145,21 @@ class ChildAddressForm(forms.Form):
         return NewAddress(**self.cleaned_data)
 
 
+class ChildAccessGrantForm(forms.Form):
+    username = forms.CharField(
+        label="Username of the person who needs to see this record",
+        max_length=150,
+        error_messages={"required": "Enter the username of the person to give access to"},
+    )
+    reason = forms.CharField(
+        label="Why they need to see it",
+        help_text="This is recorded in the access log with your name",
+        widget=forms.Textarea,
+        max_length=500,
+        error_messages={"required": "Say why this person needs to see the record"},
+    )
+
+
 class ChildIdentifierForm(forms.Form):
     system = forms.ChoiceField(label="System", choices=ChildIdentifier.System.choices)
     value = forms.CharField(label="Reference", max_length=100, error_messages={"required": "Enter the reference"})

@@ -15,6 +15,7 @@ from django.utils import timezone
 from evolve.access import gate
 from evolve.access.grants import child_access_grant as grant_view
 from evolve.accounts.models import User
+from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.models import Child, ChildAddress, ChildAlias, ChildIdentifier
@@ -221,5 +222,9 @@ def child_access_grant(*, child: Child, to: User, by: User, reason: str) -> None
         raise PermissionDenied("Only a manager who can see the child's record can grant access to it")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this person needs to see the record"})
+    if to.has_role(Role.GOVERNANCE):
+        raise ValidationError({"username": "The governance group sees figures only, never a child's record"})
+    if gate.can_see(to, child):
+        raise ValidationError({"username": f"{to.display_name} can already see this record"})
     grant_view(child=child, user=to)
     record_access(user=by, children=[child], action=AccessAction.GRANTED, what=f"granted to user {to.pk}: {reason}")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<uuid:public_id>/addresses/", views.child_address_create, name="child-address-create"),
     path("<uuid:public_id>/references/", views.child_identifier_create, name="child-identifier-create"),
     path("<uuid:public_id>/access-report/", views.child_access_report, name="child-access-report"),
+    path("<uuid:public_id>/access-report/grants/", views.child_access_grant_create, name="child-access-grant-create"),
 ]

@@ -12,15 +12,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access.grants import child_grantees
 from evolve.accounts.models import User
+from evolve.accounts.selectors import user_get_active_by_username
 from evolve.audit.selectors import access_log_for_child
-from evolve.people.forms import ChildAddressForm, ChildAliasForm, ChildCreateForm, ChildEditForm, ChildIdentifierForm
+from evolve.people.forms import (
+    ChildAccessGrantForm,
+    ChildAddressForm,
+    ChildAliasForm,
+    ChildCreateForm,
+    ChildEditForm,
+    ChildIdentifierForm,
+)
 from evolve.people.models import Child
 from evolve.people.permissions import may_change_child, may_read_access_report, may_record_child, may_restrict_to_agency
 from evolve.people.selectors import child_duplicate_candidates, child_get_for_user, child_list_for_user, children_shown
 from evolve.people.services import (
     IDENTITY_FIELDS,
     ConcurrentEditError,
+    child_access_grant,
     child_address_add,
     child_alias_add,
     child_create,
@@ -213,5 +223,35 @@ def child_access_report(request: HttpRequest, public_id: str) -> HttpResponse:
     child = child_get_for_user(user=user, public_id=public_id, audit_what="access report")
     if not may_read_access_report(user, child):
         raise PermissionDenied("Only managers can see who has looked at a child's record.")
+    return _access_report(request, child, ChildAccessGrantForm())
+
+
+def _access_report(
+    request: HttpRequest, child: Child, grant_form: ChildAccessGrantForm, status: int = 200
+) -> HttpResponse:
     page = Paginator(access_log_for_child(child_id=child.pk), 50).get_page(request.GET.get("page"))
-    return render(request, "people/child_access_report.html", {"child": child, "page": page})
+    context = {"child": child, "page": page, "grantees": child_grantees(child=child), "grant_form": grant_form}
+    return render(request, "people/child_access_report.html", context, status=status)
+
+
+@require_POST
+def child_access_grant_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A manager gives one named person sight of this record, with the reason recorded."""
+    user = _user(request)
+    child = child_get_for_user(user=user, public_id=public_id, audit_what=None)
+    if not may_read_access_report(user, child):
+        raise PermissionDenied("Only managers can give someone access to a child's record.")
+    form = ChildAccessGrantForm(data=request.POST)
+    if form.is_valid():
+        grantee = user_get_active_by_username(username=form.cleaned_data["username"])
+        if grantee is None:
+            form.add_error("username", "There is no active user with that username")
+        else:
+            try:
+                child_access_grant(child=child, to=grantee, by=user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                _show_errors(form, error)
+            else:
+                messages.success(request, f"{grantee.display_name} can now see this record")
+                return redirect("people:child-access-report", public_id=child.public_id)
+    return _access_report(request, child, form, status=400)

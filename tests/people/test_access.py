@@ -11,6 +11,7 @@ from django.urls import reverse
 from evolve.access.grants import child_access_grant
 from evolve.accounts.models import Agency, Team, User
 from evolve.accounts.roles import Role
+from evolve.audit.models import AccessAction, AccessLogEntry
 from evolve.people.models import Child
 from tests.factories import ChildFactory
 
@@ -195,3 +196,53 @@ def test_a_team_member_can_restrict_a_new_record_to_their_agency(
     child = Child.objects.get()
     assert _sees(sign_in(social_worker), child) == (404, 404)
     assert _sees(sign_in(police_officer), child) == (200, 200)
+
+
+def test_a_manager_gives_a_named_person_access_with_a_reason_on_record(
+    sign_in: Callable[[User], Client], team_manager: User, outsider: User, open_child: Child
+) -> None:
+    url = reverse("people:child-access-grant-create", args=[open_child.public_id])
+    refused = sign_in(team_manager).post(url, {"username": outsider.username, "reason": " "})
+    assert refused.status_code == 400
+    assert "Say why this person needs to see the record" in refused.content.decode()
+    assert _sees(sign_in(outsider), open_child) == (404, 404)
+
+    response = sign_in(team_manager).post(url, {"username": outsider.username, "reason": "Allocated case holder"})
+    assert response.status_code == 302
+    assert _sees(sign_in(outsider), open_child) == (200, 200)
+    grant = AccessLogEntry.objects.get(action=AccessAction.GRANTED)
+    assert (grant.user, grant.what) == (team_manager, f"granted to user {outsider.pk}: Allocated case holder")
+    report = sign_in(team_manager).get(reverse("people:child-access-report", args=[open_child.public_id]))
+    assert outsider.display_name in report.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [("nobody-by-that-name", "There is no active user with that username"), ("board", "sees figures only")],
+)
+def test_a_grant_to_someone_who_cannot_have_one_is_refused(
+    sign_in: Callable[[User], Client],
+    team_manager: User,
+    governance: User,
+    open_child: Child,
+    username: str,
+    message: str,
+) -> None:
+    response = sign_in(team_manager).post(
+        reverse("people:child-access-grant-create", args=[open_child.public_id]),
+        {"username": username, "reason": "Needs to know"},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not AccessLogEntry.objects.filter(action=AccessAction.GRANTED).exists()
+
+
+def test_a_practitioner_cannot_give_access(
+    sign_in: Callable[[User], Client], social_worker: User, outsider: User, open_child: Child
+) -> None:
+    response = sign_in(social_worker).post(
+        reverse("people:child-access-grant-create", args=[open_child.public_id]),
+        {"username": outsider.username, "reason": "Wants to know"},
+    )
+    assert response.status_code == 403
+    assert _sees(sign_in(outsider), open_child) == (404, 404)
