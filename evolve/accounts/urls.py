@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", views.sign_out, name="logout"),
     path("signed-out/", views.signed_out, name="signed-out"),
     path("session/keep-alive/", views.keep_alive, name="keep-alive"),
+    path("password/", views.PasswordChange.as_view(), name="password-change"),
 ]

@@ -8,9 +8,11 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import PasswordChangeView
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -104,6 +106,14 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
     }
     return render(request, "accounts/two_factor_setup.html", context)
+
+
+class PasswordChange(SuccessMessageMixin, PasswordChangeView):
+    """Changing your own password: the current one, then a new one that passes the password rules in settings."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("ui:home")
+    success_message = "Your password has been changed"
 
 
 @require_POST

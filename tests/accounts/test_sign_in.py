@@ -172,3 +172,19 @@ def test_the_timeout_signs_out_only_by_post_and_offers_the_way_back(sign_in, soc
     assert "You have been signed out" in page
     assert "/accounts/login/?next=/children/new/" in page
     assert client.get("/").status_code == 302
+
+
+def test_changing_your_password_applies_the_password_rules(sign_in, social_worker: User) -> None:
+    client = sign_in(social_worker)
+    url = reverse("accounts:password-change")
+    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "password123", "new_password2": "password123"})
+    assert weak.status_code == 200
+    assert "There is a problem" in weak.content.decode()
+    social_worker.refresh_from_db()
+    assert social_worker.check_password(PASSWORD)
+    strong = "heather-lantern-quarry-42"
+    done = client.post(url, {"old_password": PASSWORD, "new_password1": strong, "new_password2": strong})
+    assert done.status_code == 302
+    social_worker.refresh_from_db()
+    assert social_worker.check_password(strong)
+    assert client.get("/").status_code == 200, "changing the password keeps this session signed in"
