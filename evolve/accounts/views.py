@@ -7,9 +7,10 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
-from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -108,12 +109,16 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_setup.html", context)
 
 
-class PasswordChange(SuccessMessageMixin, PasswordChangeView):
+class PasswordChange(PasswordChangeView):
     """Changing your own password: the current one, then a new one that passes the password rules in settings."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("ui:home")
-    success_message = "Your password has been changed"
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed")
+        return response
 
 
 @require_POST
