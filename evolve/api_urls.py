@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("children/", include("evolve.people.api_urls")),
+    path("referrals/", include("referrals.api_urls")),
 ]

@@ -1,9 +1,22 @@
-"""Reading users."""
+"""Reading users and teams."""
 
 from __future__ import annotations
 
-from evolve.accounts.models import User
+from django.db.models import QuerySet
+
+from evolve.accounts.models import Team, User
+from evolve.accounts.roles import Role
 
 
 def user_get_active_by_username(*, username: str) -> User | None:
     return User.objects.filter(username=username.strip(), is_active=True).select_related("agency").first()
+
+
+def users_with_role(*, roles: list[Role], team: Team | None = None) -> QuerySet[User]:
+    """Active users holding any of `roles` (optionally in one team)."""
+    users = User.objects.filter(is_active=True, roles__overlap=[str(role) for role in roles])
+    return users.filter(team=team) if team is not None else users
+
+
+def teams_all() -> QuerySet[Team]:
+    return Team.objects.order_by("name")

@@ -3,6 +3,8 @@
 - Team members see the children open to their team, except records restricted to another agency.
 - A restricted record is seen by its agency's team members, and by people given an explicit grant.
 - Everyone else (referrers, case-holding social workers outside the team, other agencies) sees only what is granted.
+- The front door (SPOC, triage, MASH) sees every record not restricted to an agency: matching a contact to the
+  child already known, and showing what is held about them, is its job (docs/adr/0006-front-door-sight.md).
 - The governance group never sees a child's record, grant or not; administration gives no sight of case content.
 """
 
@@ -15,7 +17,7 @@ from django.db.models import Q, QuerySet
 from evolve.access import gate
 from evolve.access.grants import granted_children
 from evolve.accounts.models import User
-from evolve.accounts.roles import CHILD_RECORDING_ROLES, Role
+from evolve.accounts.roles import CHILD_RECORDING_ROLES, FRONT_DOOR_ROLES, Role
 from evolve.people.models import Child
 
 
@@ -24,6 +26,8 @@ class ChildPolicy:
         if user.has_role(Role.GOVERNANCE):
             return queryset.none()
         allowed = granted_children(user=user)
+        if user.has_role(*FRONT_DOOR_ROLES):
+            allowed |= Q(restricted_to_agency__isnull=True)
         if user.is_team_member:
             allowed |= Q(open_to_team_id=user.team_id) & (
                 Q(restricted_to_agency__isnull=True) | Q(restricted_to_agency_id=user.agency_id)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from evolve.access import gate
 from evolve.access.grants import child_access_grant as grant_view
-from evolve.accounts.models import User
+from evolve.accounts.models import Team, User
 from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
@@ -213,6 +213,15 @@ def child_identifier_add(*, child: Child, by: User, system: str, value: str) -> 
     identifier = ChildIdentifier.objects.create(child=child, agency_id=by.agency_id, system=system, value=value)
     record_access(user=by, children=[child], action=AccessAction.UPDATED, what="added an identifier")
     return identifier
+
+
+@transaction.atomic
+def child_open_to_team(*, child: Child, team: Team, by: User) -> None:
+    """The child becomes one the team's members see (co-allocation to Evolve). Idempotent."""
+    if child.open_to_team_id == team.pk:
+        return
+    Child.objects.filter(pk=child.pk).update(open_to_team=team, version=F("version") + 1)
+    record_access(user=by, children=[child], action=AccessAction.UPDATED, what=f"opened to the team {team.pk}")
 
 
 @transaction.atomic

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "evolve.access",
     "evolve.audit",
     "evolve.ui",
+    "evolve.chronology",
+    "evolve.clock",
+    "evolve.notifications",
     "evolve.health",
     "evolve.demo",
     # The domain.
@@ -186,6 +189,12 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evolve@localhost")
+# Attachments (evolve.uploads): checked by content, kept out of the web root, served only through permission-checked
+# views.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private-media")))
+# The address emails link back to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -207,6 +216,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RagEnum": "referrals.models.Referral.Rag",
+        "ReferralStateEnum": "referrals.states.State",
+    },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -217,7 +230,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Stamp missed deadlines so reports count breaches from an index (queues work them out as they render).
+    "clock-breaches-mark": {"task": "evolve.clock.deadline_breaches_mark_task", "schedule": 300.0},
+}
+# Statutory and local timescales, merged over evolve.clock.config.DEFAULTS; give only what this area changes.
+# "review" (e.g. the Head of Service's review of consent dispensed with) has no national default.
+EVOLVE_TIMESCALES: dict[str, object] = {"review": ("working_days", 5)}
 
 # Logs hold ids, never a child's name or details.
 LOGGING = {

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from evolve.notifications.models import Notification
+
+
+@shared_task(
+    name="evolve.notifications.notification_email_task",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def notification_email_task(notification_ids: list[int]) -> int:
+    """Email each notification not yet emailed. Safe to run twice: a sent one is marked and skipped."""
+    sent = 0
+    for notification_id in notification_ids:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update()
+                .select_related("user")
+                .filter(pk=notification_id, emailed_at__isnull=True)
+                .first()
+            )
+            if notification is None or not notification.user.email:
+                continue
+            link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
+            send_mail(
+                subject=f"Evolve: {notification.subject}",
+                message=f"{notification.body}\n\nOpen Evolve to see it: {link}\n",
+                from_email=None,
+                recipient_list=[notification.user.email],
+            )
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent

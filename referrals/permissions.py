@@ -1,0 +1,47 @@
+"""Who sees which referral.
+
+- A referrer sees the referrals they wrote (drafts included) and what happened to them, never anyone else's.
+- The front door (SPOC, triage, MASH) sees every submitted referral.
+- Evolve team members see referrals co-allocated to Evolve.
+- The governance group sees none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.accounts.roles import FRONT_DOOR_ROLES, Role
+from referrals.models import Referral
+from referrals.states import State
+
+
+class ReferralPolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if user.has_role(Role.GOVERNANCE):
+            return queryset.none()
+        allowed = Q(referrer_id=user.pk)
+        if user.has_role(*FRONT_DOOR_ROLES):
+            allowed |= ~Q(state=State.DRAFT)
+        if user.is_team_member:
+            allowed |= Q(state=State.CO_ALLOCATED)
+        return queryset.filter(allowed)
+
+
+gate.register(Referral, ReferralPolicy())
+
+# Who may start each kind of referral: anyone signed in may refer on a MARF (schools, GPs, police, charities...);
+# only a social worker already allocated to the child uses the CSE Referral Form.
+MARF_ROLES = frozenset(Role)
+CSE_FORM_ROLES = frozenset({Role.CASE_HOLDING_SOCIAL_WORKER})
+
+
+def may_start_referral(user: User, form: str) -> bool:
+    if user.has_role(Role.GOVERNANCE) or not user.roles:
+        return False
+    if form == Referral.Form.CSE_REFERRAL_FORM:
+        return user.has_role(*CSE_FORM_ROLES)
+    return True

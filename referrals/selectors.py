@@ -1,0 +1,87 @@
+"""Reading referrals: always through the gate. Queues come with their deadlines in one extra query."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from evolve.clock.models import Deadline
+from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_for_subjects
+from referrals.models import Referral, ReferralEvent
+from referrals.states import State
+
+QUEUE_STATES: dict[str, tuple[State, ...]] = {
+    "spoc": (State.SUBMITTED, State.AWAITING_CLARIFICATION),
+    "triage": (State.LOGGED, State.SCREENED),
+    "mash": (State.WITH_MASH,),
+}
+
+
+def referral_get_for_user(*, user: User, public_id: uuid.UUID | str, audit: bool = True) -> Referral:
+    """The referral with everything its page shows, or 404 whether missing or not one the user may see."""
+    queryset = Referral.objects.select_related(
+        "child", "referrer", "referrer_agency", "catalogue_version"
+    ).prefetch_related(
+        Prefetch("events", queryset=ReferralEvent.objects.select_related("user", "agency")),
+        "clarifications__asked_by",
+        "mash_checks__agency",
+        "mash_checks__by",
+        "attachments",
+        "indicators__category",
+    )
+    referral = gate.get_visible_or_404(user, queryset, public_id=public_id)
+    if audit and referral.child_id and referral.child is not None:
+        record_access(user=user, children=[referral.child], action=AccessAction.VIEWED, what=f"referral {referral.pk}")
+    return referral
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    referral: Referral
+    deadlines: list[tuple[Deadline, DeadlineStatus]]
+
+
+def referral_queue_for_user(*, user: User, stage: str, urgency: str = "", sort: str = "oldest") -> list[QueueRow]:
+    """A front-door queue: urgent first, then oldest first (or newest with sort="newest")."""
+    states = QUEUE_STATES[stage]
+    referrals = gate.visible_to(user, Referral.objects.filter(state__in=states)).select_related(
+        "referrer_agency", "child"
+    )
+    if urgency in Referral.Urgency.values:
+        referrals = referrals.filter(urgency=urgency)
+    order = "submitted_at" if sort != "newest" else "-submitted_at"
+    # "urgent" sorts after "routine" alphabetically, so urgent-first is descending.
+    rows = list(referrals.order_by("-urgency", order, "id")[:200])
+    deadlines = deadlines_for_subjects(subject_type="referral", subject_ids=[r.pk for r in rows])
+    children = [r.child for r in rows if r.child is not None]
+    if children:
+        record_access(user=user, children=children, action=AccessAction.LISTED, what=f"{stage} queue")
+    return [
+        QueueRow(referral=r, deadlines=[(d, deadline_status(deadline=d)) for d in deadlines.get(r.pk, [])])
+        for r in rows
+    ]
+
+
+def referral_list_for_user(*, user: User, state: str = "") -> QuerySet[Referral]:
+    """Every referral the user may see, newest first, with what the API shows prefetched."""
+    referrals = (
+        gate.visible_to(user, Referral.objects.all())
+        .select_related("child")
+        .prefetch_related(
+            "indicators", Prefetch("events", queryset=ReferralEvent.objects.select_related("user", "agency"))
+        )
+    )
+    if state:
+        referrals = referrals.filter(state=state)
+    return referrals.order_by("-created_at", "-id")
+
+
+def referrals_made_by(*, user: User) -> QuerySet[Referral]:
+    """A referrer's own referrals, newest first: what they sent and what happened to it."""
+    return Referral.objects.filter(referrer=user).select_related("referrer_agency").order_by("-created_at")

@@ -1,0 +1,515 @@
+"""Every change to a referral. Each state change happens here and only here, through `_transition`, which checks
+the state machine, the role, and the version the user's page was based on, then records the step in the
+referral's timeline and, once the child is known, in the child's chronology."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from evolve.accounts.models import Team, User
+from evolve.accounts.roles import Role
+from evolve.accounts.selectors import users_with_role
+from evolve.chronology.services import chronology_record
+from evolve.clock.config import timescale_for
+from evolve.clock.models import DeadlineKind
+from evolve.clock.selectors import deadlines_for_subjects
+from evolve.clock.services import deadline_meet, deadline_start
+from evolve.notifications.services import notify
+from evolve.people.models import Child
+from evolve.people.services import child_open_to_team
+from evolve.uploads.fields import checked_upload
+from evolve.uploads.storage import store_upload
+from referrals.models import Clarification, MashCheck, Referral, ReferralAttachment, ReferralEvent
+from referrals.permissions import may_start_referral
+from referrals.states import State, TransitionRefused, transition_check
+from risk.selectors import catalogue_current
+
+SUBJECT = "referral"
+
+
+class ReferralConflict(Exception):
+    """Someone else acted on the referral after the version this step was based on."""
+
+    def __init__(self, current: Referral) -> None:
+        super().__init__("The referral was changed by someone else")
+        self.current = current
+
+
+# Fields a referrer fills in on the form, saved as a draft as they go.
+DRAFT_FIELDS = (
+    "child_first_name",
+    "child_last_name",
+    "child_date_of_birth",
+    "child_address",
+    "child_school",
+    "known_to_agencies",
+    "referrer_role",
+    "referrer_phone",
+    "referrer_email",
+    "concern",
+    "urgency",
+    "consent",
+    "consent_reason",
+)
+
+
+def _locked(referral: Referral, based_on_version: int) -> Referral:
+    current = Referral.objects.select_for_update().get(pk=referral.pk)
+    if current.version != based_on_version:
+        raise ReferralConflict(current)
+    return current
+
+
+def _record_event(*, referral: Referral, by: User, name: str, summary: str, rationale: str, state_from: str) -> None:
+    ReferralEvent.objects.create(
+        referral=referral,
+        user=by,
+        agency_id=by.agency_id,
+        transition=name,
+        summary=summary,
+        rationale=rationale,
+        state_from=state_from,
+        state_to=referral.state,
+    )
+    if referral.child_id:
+        chronology_record(
+            child_id=referral.child_id,
+            by=by,
+            kind=f"referral.{name}",
+            summary=summary,
+            rationale=rationale,
+            source_type=SUBJECT,
+            source_id=referral.pk,
+        )
+
+
+def _transition(
+    *,
+    referral: Referral,
+    name: str,
+    by: User,
+    based_on_version: int,
+    summary: str,
+    rationale: str = "",
+    apply: Callable[[Referral], None] | None = None,
+) -> Referral:
+    current = _locked(referral, based_on_version)
+    transition = transition_check(
+        name=name, state=current.state, roles=by.roles, is_referrer=current.referrer_id == by.pk
+    )
+    state_from = current.state
+    if apply:
+        apply(current)
+    current.state = transition.target
+    current.version += 1
+    current.save()
+    _record_event(referral=current, by=by, name=name, summary=summary, rationale=rationale, state_from=state_from)
+    return current
+
+
+def _referral_url(referral: Referral) -> str:
+    return reverse("referrals:referral-detail", args=[referral.public_id])
+
+
+def _required(value: str, field: str, message: str) -> str:
+    if not (value or "").strip():
+        raise ValidationError({field: message})
+    return value.strip()
+
+
+@transaction.atomic
+def referral_draft_create(*, by: User, form: str = Referral.Form.MARF, child: Child | None = None) -> Referral:
+    if not may_start_referral(by, form):
+        raise PermissionDenied("Your role cannot start this kind of referral")
+    if form == Referral.Form.CSE_REFERRAL_FORM and child is None:
+        raise ValidationError({"child": "Choose the child you are allocated to"})
+    referral = Referral.objects.create(
+        form=form,
+        referrer=by,
+        referrer_agency_id=by.agency_id,
+        referrer_role=by.job_title,
+        referrer_email=by.email,
+        child=child,
+        child_first_name=child.first_name if child else "",
+        child_last_name=child.last_name if child else "",
+        child_date_of_birth=child.date_of_birth if child else None,
+        child_school=child.school if child else "",
+        # The form keeps the catalogue version it was filled in against.
+        catalogue_version=catalogue_current(),
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_draft_save(
+    *, referral: Referral, by: User, based_on_version: int, fields: dict[str, Any], indicator_ids: list[int]
+) -> Referral:
+    """Saves whatever has been typed so far, complete or not: a referral is long, and a lost one is a child not
+    referred. Only the referrer, only while it is a draft."""
+    current = _locked(referral, based_on_version)
+    if current.referrer_id != by.pk or current.state != State.DRAFT:
+        raise TransitionRefused("Only the person who wrote this referral can change it, and only before it is sent")
+    unknown = set(fields) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not referral form fields: {sorted(unknown)}")
+    dob = fields.get("child_date_of_birth")
+    if isinstance(dob, date) and dob > timezone.localdate():
+        raise ValidationError({"child_date_of_birth": "Date of birth must be today or in the past"})
+    for name, value in fields.items():
+        setattr(current, name, value if value is not None or name == "child_date_of_birth" else "")
+    current.version += 1
+    current.save()
+    current.indicators.set(indicator_ids)
+    return current
+
+
+@transaction.atomic
+def referral_attachment_add(*, referral: Referral, by: User, upload: UploadedFile[Any]) -> ReferralAttachment:
+    """Only a file that went through SafeFileField (checked by content and size) can be stored."""
+    if referral.referrer_id != by.pk or referral.state != State.DRAFT:
+        raise TransitionRefused("Files can be added by the referrer before the referral is sent")
+    checked = checked_upload(upload=upload)
+    name = store_upload(upload=upload, checked=checked, prefix="referrals")
+    return ReferralAttachment.objects.create(
+        referral=referral,
+        storage_name=name,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+
+
+def _check_complete(referral: Referral) -> None:
+    errors: dict[str, str] = {}
+    if not referral.child_id:
+        if not referral.child_first_name.strip():
+            errors["child_first_name"] = "Enter the child's first name"
+        if not referral.child_last_name.strip():
+            errors["child_last_name"] = "Enter the child's last name"
+    if not referral.concern.strip():
+        errors["concern"] = "Describe your concern about the child"
+    if (
+        referral.consent in (Referral.Consent.REFUSED, Referral.Consent.DISPENSED_WITH)
+        and not referral.consent_reason.strip()
+    ):
+        errors["consent_reason"] = "Say why consent was refused or dispensed with"
+    if referral.consent == Referral.Consent.NOT_SOUGHT and not referral.consent_reason.strip():
+        errors["consent_reason"] = "Say why the child's agreement was not sought"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _after_consent(referral: Referral, by: User) -> None:
+    """Dispensed-with consent opens a review for the Head of Service (seed 000, paragraph 26)."""
+    if referral.consent != Referral.Consent.DISPENSED_WITH:
+        return
+    unit, amount = timescale_for("review")
+    deadline_start(
+        kind=DeadlineKind.REVIEW, unit=unit, amount=amount, subject_type="referral-consent", subject_id=referral.pk
+    )
+    notify(
+        users=users_with_role(roles=[Role.HEAD_OF_SERVICE]),
+        subject="Consent dispensed with: review needed",
+        body="A referral was made without the child's consent. Review the decision to dispense with it.",
+        url=_referral_url(referral),
+    )
+
+
+@transaction.atomic
+def referral_submit(*, referral: Referral, by: User, based_on_version: int) -> Referral:
+    _check_complete(referral)
+
+    def apply(current: Referral) -> None:
+        current.submitted_at = timezone.now()
+
+    submitted = _transition(
+        referral=referral,
+        name="submit",
+        by=by,
+        based_on_version=based_on_version,
+        summary=f"{submitted_by(by)} submitted a Multi-Agency Referral Form",
+        apply=apply,
+    )
+    _after_consent(submitted, by)
+    notify(
+        users=users_with_role(roles=[Role.SPOC_WORKER]),
+        subject="New contact in the SPOC queue",
+        body="A new referral has arrived." + (" It is marked urgent." if submitted.urgency == "urgent" else ""),
+        url=_referral_url(submitted),
+        email=submitted.urgency == Referral.Urgency.URGENT,
+    )
+    return submitted
+
+
+def submitted_by(user: User) -> str:
+    agency = user.agency.name if user.agency else "no agency"
+    return f"{user.display_name} ({agency})"
+
+
+def _evolve_notified(referral: Referral, by: User, team: Team) -> None:
+    """Co-allocation: the team manager and detective sergeant hear at once, and the 24-hour clock starts."""
+    assert referral.child is not None
+    child_open_to_team(child=referral.child, team=team, by=by)
+    unit, amount = timescale_for(DeadlineKind.NOTIFICATION)
+    deadline_start(
+        kind=DeadlineKind.NOTIFICATION, unit=unit, amount=amount, subject_type=SUBJECT, subject_id=referral.pk
+    )
+    urgent = " It is marked urgent." if referral.urgency == Referral.Urgency.URGENT else ""
+    notify(
+        users=users_with_role(roles=[Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT], team=team),
+        subject="New referral co-allocated to Evolve",
+        body=f"A referral has been co-allocated to {team.name} for the daily review.{urgent}",
+        url=_referral_url(referral),
+    )
+
+
+@transaction.atomic
+def referral_refer_to_evolve(*, referral: Referral, by: User, based_on_version: int, team: Team) -> Referral:
+    """The CSE Referral Form: a social worker allocated to the child refers straight to Evolve."""
+    _check_complete(referral)
+
+    def apply(current: Referral) -> None:
+        current.submitted_at = current.co_allocated_at = timezone.now()
+
+    done = _transition(
+        referral=referral,
+        name="refer_to_evolve",
+        by=by,
+        based_on_version=based_on_version,
+        summary=f"{submitted_by(by)} referred the child straight to Evolve (CSE Referral Form)",
+        apply=apply,
+    )
+    _after_consent(done, by)
+    _evolve_notified(done, by, team)
+    return done
+
+
+@transaction.atomic
+def referral_ask_clarification(*, referral: Referral, by: User, based_on_version: int, question: str) -> Referral:
+    question = _required(question, "question", "Enter what you need the referrer to clarify")
+    done = _transition(
+        referral=referral,
+        name="ask_clarification",
+        by=by,
+        based_on_version=based_on_version,
+        summary="SPOC asked the referrer to clarify",
+        rationale=question,
+    )
+    Clarification.objects.create(referral=done, question=question, asked_by=by)
+    notify(
+        users=[done.referrer],
+        subject="The front door has a question about your referral",
+        body="Please open your referral and contact the SPOC team with the answer.",
+        url=_referral_url(done),
+    )
+    return done
+
+
+@transaction.atomic
+def referral_record_clarification(*, referral: Referral, by: User, based_on_version: int, answer: str) -> Referral:
+    answer = _required(answer, "answer", "Enter the referrer's answer")
+    done = _transition(
+        referral=referral,
+        name="record_clarification",
+        by=by,
+        based_on_version=based_on_version,
+        summary="SPOC recorded the referrer's answer",
+        rationale=answer,
+    )
+    Clarification.objects.filter(referral=done, answered_at__isnull=True).update(
+        answer=answer, answered_at=timezone.now()
+    )
+    return done
+
+
+@transaction.atomic
+def referral_log(*, referral: Referral, by: User, based_on_version: int, child: Child, notes: str = "") -> Referral:
+    """SPOC logs the contact against the child's record (found or created with the duplicate check). Steps taken
+    before the child was known go into the child's chronology now, at the times they happened."""
+
+    def apply(current: Referral) -> None:
+        current.child = child
+
+    done = _transition(
+        referral=referral,
+        name="log",
+        by=by,
+        based_on_version=based_on_version,
+        summary="SPOC logged the contact",
+        rationale=notes,
+        apply=apply,
+    )
+    for event in done.events.exclude(transition="log").select_related("user"):
+        chronology_record(
+            child_id=child.pk,
+            by=event.user,
+            kind=f"referral.{event.transition}",
+            summary=event.summary,
+            rationale=event.rationale,
+            source_type=SUBJECT,
+            source_id=done.pk,
+            occurred_at=event.at,
+        )
+    return done
+
+
+@transaction.atomic
+def referral_screen(*, referral: Referral, by: User, based_on_version: int, notes: str) -> Referral:
+    notes = _required(notes, "notes", "Enter what the screening found")
+
+    def apply(current: Referral) -> None:
+        current.screening_notes = notes
+
+    return _transition(
+        referral=referral,
+        name="screen",
+        by=by,
+        based_on_version=based_on_version,
+        summary="Triage screened the contact",
+        rationale=notes,
+        apply=apply,
+    )
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    threshold: str
+    rag: str
+    rationale: str
+
+
+@transaction.atomic
+def referral_send_to_mash(*, referral: Referral, by: User, based_on_version: int, decision: TriageDecision) -> Referral:
+    rationale = _required(decision.rationale, "rationale", "Give the reason for the RAG rating")
+    if decision.rag not in Referral.Rag.values:
+        raise ValidationError({"rag": "Select a RAG rating"})
+    if decision.threshold not in Referral.Threshold.values:
+        raise ValidationError({"threshold": "Select the threshold"})
+
+    def apply(current: Referral) -> None:
+        current.threshold, current.rag_1, current.rag_1_rationale = decision.threshold, decision.rag, rationale
+
+    done = _transition(
+        referral=referral,
+        name="send_to_mash",
+        by=by,
+        based_on_version=based_on_version,
+        summary=f"Triage manager sent the contact to the MASH, first RAG rating {Referral.Rag(decision.rag).label}",
+        rationale=rationale,
+        apply=apply,
+    )
+    unit, amount = timescale_for(DeadlineKind.RAG_RESPONSE, decision.rag)
+    deadline_start(kind=DeadlineKind.RAG_RESPONSE, unit=unit, amount=amount, subject_type=SUBJECT, subject_id=done.pk)
+    return done
+
+
+@transaction.atomic
+def referral_close(*, referral: Referral, by: User, based_on_version: int, outcome: str, letter: str) -> Referral:
+    """A contact that goes no further closes with an outcome and a letter to the referrer."""
+    outcome = _required(outcome, "outcome", "Enter the outcome")
+    letter = _required(letter, "letter", "Write the outcome letter to the referrer")
+    name = "close_at_mash" if referral.state == State.WITH_MASH else "close_at_triage"
+
+    def apply(current: Referral) -> None:
+        current.outcome, current.outcome_letter = outcome, letter
+
+    done = _transition(
+        referral=referral,
+        name=name,
+        by=by,
+        based_on_version=based_on_version,
+        summary=f"Closed: {outcome}",
+        rationale=letter,
+        apply=apply,
+    )
+    _meet_open_deadlines(done)
+    notify(
+        users=[done.referrer],
+        subject="Outcome of your referral",
+        body="Your referral has been closed. Open it to read the outcome letter.",
+        url=_referral_url(done),
+    )
+    return done
+
+
+def _meet_open_deadlines(referral: Referral) -> None:
+    for deadline in deadlines_for_subjects(subject_type=SUBJECT, subject_ids=[referral.pk]).get(referral.pk, []):
+        if deadline.met_at is None and deadline.kind == DeadlineKind.RAG_RESPONSE:
+            deadline_meet(deadline=deadline)
+
+
+@transaction.atomic
+def mash_check_record(*, referral: Referral, by: User, holds_information: bool, summary: str) -> MashCheck:
+    """One agency's check; a second from the same agency is refused (it would hide the first)."""
+    if not by.has_role(Role.MASH_WORKER):
+        raise TransitionRefused("Only MASH workers record agency checks")
+    if referral.state != State.WITH_MASH:
+        raise TransitionRefused("Agency checks are recorded while the referral is with the MASH")
+    if by.agency_id is None:
+        raise TransitionRefused("You need an agency to record its check")
+    if holds_information and not summary.strip():
+        raise ValidationError({"summary": "Summarise what your agency holds"})
+    if MashCheck.objects.filter(referral=referral, agency_id=by.agency_id).exists():
+        raise ValidationError({"summary": "Your agency's check is already recorded"})
+    check = MashCheck.objects.create(
+        referral=referral, agency_id=by.agency_id, by=by, holds_information=holds_information, summary=summary.strip()
+    )
+    _record_event(
+        referral=referral,
+        by=by,
+        name="mash_check",
+        summary=f"{by.agency} recorded its MASH check: {'holds information' if holds_information else 'holds nothing'}",
+        rationale=summary.strip(),
+        state_from=referral.state,
+    )
+    return check
+
+
+@dataclass(frozen=True)
+class MashDecision:
+    rag: str
+    intervention: str
+    rationale: str
+    team: Team
+
+
+@transaction.atomic
+def referral_co_allocate(*, referral: Referral, by: User, based_on_version: int, decision: MashDecision) -> Referral:
+    rationale = _required(decision.rationale, "rationale", "Give the reason for the RAG rating")
+    if decision.rag not in Referral.Rag.values:
+        raise ValidationError({"rag": "Select a RAG rating"})
+    if decision.intervention not in Referral.Intervention.values:
+        raise ValidationError({"intervention": "Select the level of intervention"})
+    if not MashCheck.objects.filter(referral=referral).exists():
+        raise ValidationError({"rag": "Record at least one agency's check before deciding"})
+
+    def apply(current: Referral) -> None:
+        current.rag_2, current.rag_2_rationale = decision.rag, rationale
+        current.intervention, current.co_allocated_at = decision.intervention, timezone.now()
+
+    done = _transition(
+        referral=referral,
+        name="co_allocate",
+        by=by,
+        based_on_version=based_on_version,
+        summary=(
+            f"MASH co-allocated to {decision.team.name}: second RAG rating "
+            f"{Referral.Rag(decision.rag).label.lower()}, {Referral.Intervention(decision.intervention).label}"
+        ),
+        rationale=rationale,
+        apply=apply,
+    )
+    _meet_open_deadlines(done)
+    _evolve_notified(done, by, decision.team)
+    return done
