@@ -277,6 +277,8 @@ def _evolve_notified(referral: Referral, by: User, team: Team) -> None:
 @transaction.atomic
 def referral_refer_to_evolve(*, referral: Referral, by: User, based_on_version: int, team: Team) -> Referral:
     """The CSE Referral Form: a social worker allocated to the child refers straight to Evolve."""
+    if referral.form != Referral.Form.CSE_REFERRAL_FORM or referral.child_id is None:
+        raise TransitionRefused("Only a CSE Referral Form about a child's record goes straight to Evolve")
     _check_complete(referral)
 
     def apply(current: Referral) -> None:

@@ -282,9 +282,17 @@ def referral_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, user: User, referral: Referral, action_forms: dict[str, forms.Form], status: int = 200
+    request: HttpRequest,
+    user: User,
+    referral: Referral,
+    action_forms: dict[str, forms.Form],
+    status: int = 200,
+    refusal: str = "",
+    kept: list[str] | None = None,
 ) -> HttpResponse:
     context = {
+        "refusal": refusal,
+        "kept": kept or [],
         "referral": referral,
         "actions": action_forms,
         "is_front_door": user.has_role(*FRONT_DOOR_ROLES),
@@ -301,8 +309,18 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     forms_now = _action_forms(user, referral)
     action = action.replace("-", "_")
     if action not in forms_now:
-        messages.error(request, "That step is not available to you on this referral now. Nothing was changed.")
-        return redirect("referrals:referral-detail", public_id=referral.public_id)
+        # Someone else moved the referral on first, or the step is not this user's: say so, change nothing, and
+        # give back what they wrote so it is not lost.
+        kept = [
+            str(request.POST[name]).strip()
+            for name in ("question", "answer", "notes", "rationale", "outcome", "letter", "summary")
+            if str(request.POST.get(name, "")).strip()
+        ]
+        refusal = (
+            "That step is not available to you on this referral now"
+            f" (it is {referral.get_state_display().lower()}). Nothing was changed."
+        )
+        return _detail(request, user, referral, forms_now, status=409, refusal=refusal, kept=kept)
     form = _blank_form(action, user, referral, data=request.POST)
     forms_now[action] = form
     if form.is_valid():

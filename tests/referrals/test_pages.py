@@ -1,0 +1,201 @@
+"""The referral pages: the MARF drafted as the referrer goes, uploads, queues and steps through the browser forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evolve.accounts.models import User
+from referrals.models import Referral, ReferralAttachment
+from referrals.states import State
+from risk.selectors import catalogue_current, catalogue_indicators
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def _marf(client: Client) -> tuple[Referral, str]:
+    response = client.post(reverse("referrals:referral-start"))
+    referral = Referral.objects.latest("created_at")
+    assert response["Location"] == reverse("referrals:referral-edit", args=[referral.public_id])
+    return referral, response["Location"]
+
+
+FORM = {
+    "child_first_name": "Poppy",
+    "child_last_name": "Lomax",
+    "child_date_of_birth_0": "3",
+    "child_date_of_birth_1": "4",
+    "child_date_of_birth_2": "2012",
+    "concern": "She told a teacher an older man buys her vodka.",
+    "urgency": "routine",
+    "consent": "given",
+}
+
+
+def test_the_marf_saves_a_draft_and_is_sent_with_the_indicators_known(
+    sign_in: Callable[[User], Client], people: dict[str, User]
+) -> None:
+    client = sign_in(people["teacher"])
+    referral, url = _marf(client)
+    page = client.get(url).content.decode()
+    first_indicator = catalogue_indicators(version=catalogue_current())[0].indicators[0]
+    assert first_indicator.text in page
+    saved = client.post(url, {**FORM, "concern": "Half written", "version": "1", "action": "save"})
+    assert saved.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.state, referral.concern) == (State.DRAFT, "Half written")
+    sent = client.post(
+        url, {**FORM, "indicators": [str(first_indicator.pk)], "version": str(referral.version), "action": "send"}
+    )
+    assert sent.status_code == 302
+    referral.refresh_from_db()
+    assert referral.state == State.SUBMITTED
+    assert list(referral.indicators.all()) == [first_indicator]
+
+
+def test_a_disguised_executable_is_refused_and_the_draft_keeps_everything_else(
+    sign_in: Callable[[User], Client], people: dict[str, User]
+) -> None:
+    client = sign_in(people["teacher"])
+    referral, url = _marf(client)
+    upload = SimpleUploadedFile("notes.pdf", EXE, content_type="application/pdf")
+    response = client.post(url, {**FORM, "version": "1", "action": "send", "attachment": upload})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The selected file must be a PDF, JPG, PNG or Word document" in page
+    assert 'value="Poppy"' in page, "what was typed is still on the page"
+    referral.refresh_from_db()
+    assert (referral.child_first_name, referral.state) == ("Poppy", State.DRAFT), "and saved in the draft"
+    assert not ReferralAttachment.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused(sign_in: Callable[[User], Client], people: dict[str, User], settings) -> None:
+    settings.UPLOAD_MAX_BYTES = 20
+    client = sign_in(people["teacher"])
+    _, url = _marf(client)
+    upload = SimpleUploadedFile("notes.pdf", PDF, content_type="application/pdf")
+    response = client.post(url, {**FORM, "version": "1", "action": "save", "attachment": upload})
+    assert response.status_code == 400
+    assert "must be smaller than" in response.content.decode()
+    assert not ReferralAttachment.objects.exists()
+
+
+def test_a_real_pdf_is_kept_privately_and_served_only_to_who_may_see_the_referral(
+    sign_in: Callable[[User], Client], people: dict[str, User], settings, tmp_path
+) -> None:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    client = sign_in(people["teacher"])
+    referral, url = _marf(client)
+    upload = SimpleUploadedFile("worry.pdf", PDF, content_type="application/pdf")
+    assert client.post(url, {**FORM, "version": "1", "action": "save", "attachment": upload}).status_code == 302
+    attachment = ReferralAttachment.objects.get()
+    assert "worry" not in attachment.storage_name
+    download = reverse("referrals:referral-attachment", args=[referral.public_id, attachment.public_id])
+    response = client.get(download)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+    assert sign_in(people["other_teacher"]).get(download).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("stage", "queue", "who"),
+    [("submitted", "spoc", "spoc"), ("logged", "triage", "triage"), ("with_mash", "mash", "mash")],
+)
+def test_queues_cost_the_same_for_2_or_12_referrals(
+    sign_in: Callable[[User], Client],
+    people: dict[str, User],
+    at_stage: Callable[[str], Referral],
+    stage: str,
+    queue: str,
+    who: str,
+) -> None:
+    client = sign_in(people[who])
+    url = reverse("referrals:referral-queue", args=[queue])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    for _ in range(2):
+        at_stage(stage)
+    few = count()
+    for _ in range(10):
+        at_stage(stage)
+    assert count() == few
+
+
+def test_a_queue_is_only_for_its_own_roles(sign_in: Callable[[User], Client], people: dict[str, User]) -> None:
+    assert sign_in(people["teacher"]).get(reverse("referrals:referral-queue", args=["spoc"])).status_code == 403
+    assert sign_in(people["spoc"]).get(reverse("referrals:referral-queue", args=["mash"])).status_code == 403
+    assert sign_in(people["spoc"]).get(reverse("referrals:referral-queue", args=["nonsense"])).status_code == 404
+
+
+def test_urgent_referrals_come_first_then_the_oldest(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    oldest, urgent = at_stage("submitted"), at_stage("submitted")
+    Referral.objects.filter(pk=urgent.pk).update(urgency="urgent")
+    page = sign_in(people["spoc"]).get(reverse("referrals:referral-queue", args=["spoc"])).content.decode()
+    assert page.index(str(urgent.public_id)) < page.index(str(oldest.public_id))
+
+
+def test_the_spoc_worker_logs_a_contact_against_the_child_already_known(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    from tests.factories import ChildFactory
+
+    known = ChildFactory.create(first_name="Maisie", last_name="Fenwick", date_of_birth=FORM_DOB)
+    referral = at_stage("submitted")
+    client = sign_in(people["spoc"])
+    page = client.get(reverse("referrals:referral-detail", args=[referral.public_id])).content.decode()
+    assert str(known.public_id) in page, "the record already held is offered"
+    response = client.post(
+        reverse("referrals:referral-action", args=[referral.public_id, "log"]),
+        {"child": str(known.public_id), "notes": "", "version": str(referral.version)},
+    )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.state, referral.child) == (State.LOGGED, known)
+
+
+def test_a_stale_page_is_refused_and_keeps_the_text(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    referral = at_stage("logged")
+    client = sign_in(people["triage"])
+    url = reverse("referrals:referral-action", args=[referral.public_id, "screen"])
+    assert client.post(url, {"notes": "First look.", "version": str(referral.version)}).status_code == 302
+    response = client.post(url, {"notes": "My own notes", "version": str(referral.version)})
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Nothing was changed" in page and "My own notes" in page
+    referral.refresh_from_db()
+    assert referral.screening_notes == "First look."
+
+
+def test_a_role_that_may_not_take_a_step_is_told_and_nothing_changes(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    referral = at_stage("screened")
+    client = sign_in(people["triage"])  # the worker, not the manager
+    response = client.post(
+        reverse("referrals:referral-action", args=[referral.public_id, "send-to-mash"]),
+        {"threshold": "child_protection", "rag": "red", "rationale": "Mine", "version": str(referral.version)},
+    )
+    assert response.status_code == 409
+    assert "That step is not available to you on this referral now" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.state == State.SCREENED
+
+
+FORM_DOB = __import__("datetime").date(2011, 6, 2)
