@@ -26,6 +26,10 @@ def test_seed_demo_makes_a_user_for_every_role_and_prints_the_logins() -> None:
     assert DEMO_PASSWORD in printed and DEMO_BACKUP_CODES[0] in printed
     assert "tm " in printed and "governance" in printed
     assert Child.objects.count() >= 30
+    from referrals.models import Referral
+
+    states = sorted(Referral.objects.values_list("state", flat=True))
+    assert states == sorted(["draft", "submitted", "submitted", "logged", "screened", "with_mash", "co_allocated"])
 
 
 def test_seed_demo_can_run_again_without_duplicating_children() -> None:

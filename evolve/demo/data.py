@@ -127,6 +127,7 @@ def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
         users[demo.username] = user
     if not Child.objects.filter(created_by__username__in=[demo.username for demo in DEMO_USERS]).exists():
         _seed_children(users=users, count=children, rng=random.Random(seed))
+        _seed_referrals(users=users, team=team, rng=random.Random(seed))
     return DEMO_USERS
 
 
@@ -176,3 +177,70 @@ def _seed_children(*, users: dict[str, User], count: int, rng: random.Random) ->
         )
         if index % 2 == 0:
             child_access_grant(child=child, user=users["caseholder"])
+
+
+def _seed_referrals(*, users: dict[str, User], team: Team, rng: random.Random) -> None:
+    """A referral at each stage of the front door, so every queue has something in it."""
+    from referrals import services as referrals
+    from risk.selectors import catalogue_current, catalogue_indicators
+
+    indicators = [i.pk for c in catalogue_indicators(version=catalogue_current()) for i in c.indicators]
+    stages = ["draft", "submitted", "submitted", "logged", "screened", "with_mash", "co_allocated"]
+    for index, stage in enumerate(stages):
+        gender = rng.choice([Gender.GIRL, Gender.BOY])
+        first, last = rng.choice(FIRST_NAMES[gender]), rng.choice(LAST_NAMES)
+        born = date.today() - timedelta(days=rng.randint(11 * 365, 16 * 365))
+        by = users["referrer"]
+        referral = referrals.referral_draft_create(by=by)
+        referral = referrals.referral_draft_save(
+            referral=referral,
+            by=by,
+            based_on_version=referral.version,
+            fields={
+                "child_first_name": first,
+                "child_last_name": last,
+                "child_date_of_birth": born,
+                "child_school": "Riverside Academy",
+                "concern": "Seen after school getting into cars driven by older men; new phone and clothes.",
+                "urgency": "urgent" if index == 2 else "routine",
+                "consent": "given",
+            },
+            indicator_ids=rng.sample(indicators, 3),
+        )
+        if stage == "draft":
+            continue
+        referral = referrals.referral_submit(referral=referral, by=by, based_on_version=referral.version)
+        if stage == "submitted":
+            continue
+        child = child_create(
+            by=users["spoc"], details=ChildDetails(first_name=first, last_name=last, date_of_birth=born, gender=gender)
+        )
+        referral = referrals.referral_log(
+            referral=referral, by=users["spoc"], based_on_version=referral.version, child=child
+        )
+        if stage == "logged":
+            continue
+        referral = referrals.referral_screen(
+            referral=referral, by=users["triage"], based_on_version=referral.version, notes="Several CSE indicators."
+        )
+        if stage == "screened":
+            continue
+        referral = referrals.referral_send_to_mash(
+            referral=referral,
+            by=users["triagemanager"],
+            based_on_version=referral.version,
+            decision=referrals.TriageDecision(
+                threshold="child_protection", rag="amber", rationale="Indicators of CSE."
+            ),
+        )
+        if stage == "with_mash":
+            continue
+        referrals.mash_check_record(referral=referral, by=users["mash"], holds_information=False, summary="")
+        referrals.referral_co_allocate(
+            referral=referral,
+            by=users["mash"],
+            based_on_version=referral.version,
+            decision=referrals.MashDecision(
+                rag="red", intervention="section_47", rationale="Vehicle known to police.", team=team
+            ),
+        )

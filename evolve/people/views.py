@@ -16,6 +16,7 @@ from evolve.access.grants import child_grantees
 from evolve.accounts.models import User
 from evolve.accounts.selectors import user_get_active_by_username
 from evolve.audit.selectors import access_log_for_child
+from evolve.chronology.selectors import chronology_for_child
 from evolve.people.forms import (
     ChildAccessGrantForm,
     ChildAddressForm,
@@ -39,6 +40,7 @@ from evolve.people.services import (
 )
 
 PAGE_SIZE = 25
+CHRONOLOGY_SHOWN = 30
 
 
 def _user(request: HttpRequest) -> User:
@@ -104,6 +106,7 @@ def child_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "alias_form": ChildAliasForm(),
         "identifier_form": ChildIdentifierForm(),
         "address_form": ChildAddressForm(),
+        "chronology": list(chronology_for_child(child_id=child.pk)[:CHRONOLOGY_SHOWN]),
     }
     return render(request, "people/child_detail.html", context)
 

@@ -7,8 +7,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from evolve.accounts.models import User
+from evolve.accounts.roles import Role
 from evolve.people.permissions import may_record_child
 from evolve.people.selectors import child_list_for_user
+
+# The front-door queues (referrals app), named here so the kernel's home page does not import a domain app.
+FRONT_DOOR_QUEUES = [
+    ("spoc", "SPOC queue", (Role.SPOC_WORKER,)),
+    ("triage", "Triage queue", (Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER)),
+    ("mash", "MASH queue", (Role.MASH_WORKER,)),
+]
 
 
 @require_GET
@@ -17,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "children_visible": child_list_for_user(user=user).count(),
         "may_record_child": may_record_child(user),
+        "queues": [(stage, title) for stage, title, roles in FRONT_DOOR_QUEUES if user.has_role(*roles)],
     }
     return render(request, "ui/home.html", context)
 
