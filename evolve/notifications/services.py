@@ -26,3 +26,9 @@ def notify(*, users: Iterable[User], subject: str, body: str, url: str = "", ema
         ids = [notification.pk for notification in created]
         transaction.on_commit(lambda: notification_email_task.delay(ids))
     return created
+
+
+def notifications_mark_read(*, user: User, ids: list[int]) -> int:
+    from django.utils import timezone
+
+    return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "evolve.ui.context_processors.service",
+                "evolve.notifications.context_processors.notifications",
             ],
         },
     },
