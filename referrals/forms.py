@@ -146,3 +146,13 @@ class CoAllocateForm(forms.Form):
     def __init__(self, *args: Any, team_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = team_choices  # type: ignore[attr-defined]
+
+
+class ConsentReviewForm(forms.Form):
+    agreed = forms.TypedChoiceField(
+        label="Was it right to refer without the child's consent?",
+        choices=[("yes", "Yes, I agree with the decision"), ("no", "No, I disagree")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    notes = forms.CharField(label="Reasons", widget=forms.Textarea)

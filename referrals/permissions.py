@@ -3,6 +3,7 @@
 - A referrer sees the referrals they wrote (drafts included) and what happened to them, never anyone else's.
 - The front door (SPOC, triage, MASH) sees every submitted referral.
 - Evolve team members see referrals co-allocated to Evolve.
+- The Head of Service sees every referral made with the child's consent dispensed with, to review it.
 - The governance group sees none.
 """
 
@@ -28,6 +29,9 @@ class ReferralPolicy:
             allowed |= ~Q(state=State.DRAFT)
         if user.is_team_member:
             allowed |= Q(state=State.CO_ALLOCATED)
+        if user.has_role(Role.HEAD_OF_SERVICE):
+            # Every referral made without the child's consent is reviewed by the Head of Service.
+            allowed |= Q(consent=Referral.Consent.DISPENSED_WITH) & ~Q(state=State.DRAFT)
         return queryset.filter(allowed)
 
 

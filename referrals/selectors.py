@@ -16,6 +16,7 @@ from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_fo
 from referrals.models import Referral, ReferralEvent
 from referrals.states import State
 
+CONSENT_QUEUE = "consent"
 QUEUE_STATES: dict[str, tuple[State, ...]] = {
     "spoc": (State.SUBMITTED, State.AWAITING_CLARIFICATION),
     "triage": (State.LOGGED, State.SCREENED),
@@ -49,16 +50,21 @@ class QueueRow:
 
 def referral_queue_for_user(*, user: User, stage: str, urgency: str = "", sort: str = "oldest") -> list[QueueRow]:
     """A front-door queue: urgent first, then oldest first (or newest with sort="newest")."""
-    states = QUEUE_STATES[stage]
-    referrals = gate.visible_to(user, Referral.objects.filter(state__in=states)).select_related(
-        "referrer_agency", "child"
-    )
+    if stage == CONSENT_QUEUE:
+        # Referrals whose consent review is still open, with that review's clock.
+        open_reviews = Deadline.objects.filter(subject_type="referral-consent", met_at__isnull=True)
+        base = Referral.objects.filter(pk__in=open_reviews.values("subject_id"))
+        subject_type = "referral-consent"
+    else:
+        base = Referral.objects.filter(state__in=QUEUE_STATES[stage])
+        subject_type = "referral"
+    referrals = gate.visible_to(user, base).select_related("referrer_agency", "child")
     if urgency in Referral.Urgency.values:
         referrals = referrals.filter(urgency=urgency)
     order = "submitted_at" if sort != "newest" else "-submitted_at"
     # "urgent" sorts after "routine" alphabetically, so urgent-first is descending.
     rows = list(referrals.order_by("-urgency", order, "id")[:200])
-    deadlines = deadlines_for_subjects(subject_type="referral", subject_ids=[r.pk for r in rows])
+    deadlines = deadlines_for_subjects(subject_type=subject_type, subject_ids=[r.pk for r in rows])
     children = [r.child for r in rows if r.child is not None]
     if children:
         record_access(user=user, children=children, action=AccessAction.LISTED, what=f"{stage} queue")

@@ -216,7 +216,7 @@ def _after_consent(referral: Referral, by: User) -> None:
         return
     unit, amount = timescale_for("review")
     deadline_start(
-        kind=DeadlineKind.REVIEW, unit=unit, amount=amount, subject_type="referral-consent", subject_id=referral.pk
+        kind=DeadlineKind.REVIEW, unit=unit, amount=amount, subject_type=CONSENT_REVIEW, subject_id=referral.pk
     )
     notify(
         users=users_with_role(roles=[Role.HEAD_OF_SERVICE]),
@@ -476,6 +476,43 @@ def mash_check_record(*, referral: Referral, by: User, holds_information: bool, 
         state_from=referral.state,
     )
     return check
+
+
+CONSENT_REVIEW = "referral-consent"
+
+
+@transaction.atomic
+def consent_review_record(*, referral: Referral, by: User, agreed: bool, notes: str) -> Referral:
+    """The Head of Service's review of a decision to refer without the child's consent (seed 000, paragraph 26)."""
+    if not by.has_role(Role.HEAD_OF_SERVICE):
+        raise TransitionRefused("Only the Head of Service reviews consent that was dispensed with")
+    if referral.consent != Referral.Consent.DISPENSED_WITH or referral.state == State.DRAFT:
+        raise TransitionRefused("This referral has no consent decision to review")
+    notes = _required(notes, "notes", "Record the reasons for your review")
+    open_reviews = [
+        deadline
+        for deadline in deadlines_for_subjects(subject_type=CONSENT_REVIEW, subject_ids=[referral.pk])[referral.pk]
+        if deadline.met_at is None
+    ]
+    if not open_reviews:
+        raise TransitionRefused("The consent decision on this referral has already been reviewed")
+    for deadline in open_reviews:
+        deadline_meet(deadline=deadline)
+    verdict = "agreed with" if agreed else "disagreed with"
+    _record_event(
+        referral=referral,
+        by=by,
+        name="consent_review",
+        summary=f"Head of Service {verdict} dispensing with consent",
+        rationale=notes,
+        state_from=referral.state,
+    )
+    return referral
+
+
+def consent_review_open(*, referral: Referral) -> bool:
+    deadlines = deadlines_for_subjects(subject_type=CONSENT_REVIEW, subject_ids=[referral.pk])[referral.pk]
+    return any(deadline.met_at is None for deadline in deadlines)
 
 
 @dataclass(frozen=True)

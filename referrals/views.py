@@ -23,6 +23,7 @@ from referrals.forms import (
     AnswerForm,
     CloseForm,
     CoAllocateForm,
+    ConsentReviewForm,
     LogForm,
     MarfForm,
     MashCheckForm,
@@ -32,11 +33,13 @@ from referrals.forms import (
 )
 from referrals.models import Referral
 from referrals.permissions import may_start_referral
-from referrals.selectors import QUEUE_STATES, referral_get_for_user, referral_queue_for_user, referrals_made_by
+from referrals.selectors import referral_get_for_user, referral_queue_for_user, referrals_made_by
 from referrals.services import (
     MashDecision,
     ReferralConflict,
     TriageDecision,
+    consent_review_open,
+    consent_review_record,
     mash_check_record,
     referral_ask_clarification,
     referral_attachment_add,
@@ -58,8 +61,14 @@ QUEUE_ROLES = {
     "spoc": (Role.SPOC_WORKER,),
     "triage": (Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER),
     "mash": (Role.MASH_WORKER,),
+    "consent": (Role.HEAD_OF_SERVICE,),
 }
-QUEUE_TITLES = {"spoc": "SPOC queue", "triage": "Triage queue", "mash": "MASH queue"}
+QUEUE_TITLES = {
+    "spoc": "SPOC queue",
+    "triage": "Triage queue",
+    "mash": "MASH queue",
+    "consent": "Referrals made without consent, to review",
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -175,7 +184,7 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def referral_queue(request: HttpRequest, stage: str) -> HttpResponse:
     user = _user(request)
-    if stage not in QUEUE_STATES:
+    if stage not in QUEUE_ROLES:
         raise Http404("No such queue")
     if not user.has_role(*QUEUE_ROLES[stage]):
         raise PermissionDenied("This queue is for the front door team.")
@@ -198,6 +207,8 @@ def _action_forms(user: User, referral: Referral) -> dict[str, forms.Form]:
         available[transition.name] = _blank_form(transition.name, user, referral)
     if referral.state == State.WITH_MASH and user.has_role(Role.MASH_WORKER):
         available["mash_check"] = MashCheckForm()
+    if user.has_role(Role.HEAD_OF_SERVICE) and consent_review_open(referral=referral):
+        available["consent_review"] = ConsentReviewForm()
     return available
 
 
@@ -227,6 +238,7 @@ def _blank_form(name: str, user: User, referral: Referral, data: Any = None) -> 
         "close_at_triage": CloseForm,
         "close_at_mash": CloseForm,
         "mash_check": MashCheckForm,
+        "consent_review": ConsentReviewForm,
     }[name]
     return form_class(data=data)
 
@@ -244,6 +256,9 @@ def _run_action(name: str, user: User, referral: Referral, form: forms.Form, ver
         ),
         "close_at_triage": lambda: referral_close(**common, outcome=data["outcome"], letter=data["letter"]),
         "close_at_mash": lambda: referral_close(**common, outcome=data["outcome"], letter=data["letter"]),
+        "consent_review": lambda: consent_review_record(
+            referral=referral, by=user, agreed=data["agreed"], notes=data["notes"]
+        ),
         "mash_check": lambda: mash_check_record(
             referral=referral, by=user, holds_information=data["holds_information"], summary=data["summary"]
         ),

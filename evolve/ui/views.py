@@ -16,6 +16,7 @@ FRONT_DOOR_QUEUES = [
     ("spoc", "SPOC queue", (Role.SPOC_WORKER,)),
     ("triage", "Triage queue", (Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER)),
     ("mash", "MASH queue", (Role.MASH_WORKER,)),
+    ("consent", "Referrals made without consent, to review", (Role.HEAD_OF_SERVICE,)),
 ]
 
 

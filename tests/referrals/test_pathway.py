@@ -282,3 +282,39 @@ def test_a_referrer_from_another_school_cannot_see_the_referral(
     own = sign_in(people["teacher"])
     assert own.get(reverse("referrals:referral-detail", args=[referral.public_id])).status_code == 200
     assert sign_in(people["governance"]).get(reverse("api-referral-list")).json()["count"] == 0
+
+
+def test_the_head_of_service_reviews_consent_dispensed_with_from_their_queue(
+    at_stage: Callable[[str], Referral], people: dict[str, User], sign_in: Callable[[User], Client]
+) -> None:
+    referral = at_stage("draft")
+    referral = referral_draft_save(
+        referral=referral,
+        by=people["teacher"],
+        based_on_version=referral.version,
+        fields={"consent": "dispensed_with", "consent_reason": "Telling the family would put the child at risk."},
+        indicator_ids=[],
+    )
+    referral = referral_submit(referral=referral, by=people["teacher"], based_on_version=referral.version)
+    client = sign_in(people["head_of_service"])
+    queue = client.get(reverse("referrals:referral-queue", args=["consent"])).content.decode()
+    assert str(referral.public_id) in queue
+    assert sign_in(people["spoc"]).get(reverse("referrals:referral-queue", args=["consent"])).status_code == 403
+    client = sign_in(people["head_of_service"])
+    done = client.post(
+        reverse("referrals:referral-action", args=[referral.public_id, "consent-review"]),
+        {"agreed": "yes", "notes": "Right call: the risk at home outweighs it.", "version": str(referral.version)},
+    )
+    assert done.status_code == 302
+    assert ReferralEvent.objects.filter(referral=referral, transition="consent_review").exists()
+    assert Deadline.objects.get(subject_type="referral-consent", subject_id=referral.pk).met_at is not None
+    assert (
+        str(referral.public_id)
+        not in client.get(reverse("referrals:referral-queue", args=["consent"])).content.decode()
+    )
+    again = client.post(
+        reverse("referrals:referral-action", args=[referral.public_id, "consent-review"]),
+        {"agreed": "no", "notes": "Changed my mind", "version": str(referral.version)},
+    )
+    assert again.status_code == 409
+    assert ReferralEvent.objects.filter(referral=referral, transition="consent_review").count() == 1
