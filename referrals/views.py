@@ -198,6 +198,8 @@ def referral_queue(request: HttpRequest, stage: str) -> HttpResponse:
 def _action_forms(user: User, referral: Referral) -> dict[str, forms.Form]:
     """The forms for the steps this user may take now, keyed by step name."""
     available: dict[str, forms.Form] = {}
+    if referral.state == State.WITH_MASH and user.has_role(Role.MASH_WORKER):
+        available["mash_check"] = MashCheckForm()  # each agency's check comes before the decision
     is_referrer = referral.referrer_id == user.pk
     for transition in transitions_from(referral.state):
         if transition.name in ("submit", "refer_to_evolve") or not may_take(
@@ -205,8 +207,6 @@ def _action_forms(user: User, referral: Referral) -> dict[str, forms.Form]:
         ):
             continue
         available[transition.name] = _blank_form(transition.name, user, referral)
-    if referral.state == State.WITH_MASH and user.has_role(Role.MASH_WORKER):
-        available["mash_check"] = MashCheckForm()
     if user.has_role(Role.HEAD_OF_SERVICE) and consent_review_open(referral=referral):
         available["consent_review"] = ConsentReviewForm()
     return available
