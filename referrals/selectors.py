@@ -74,6 +74,13 @@ def referral_queue_for_user(*, user: User, stage: str, urgency: str = "", sort: 
     ]
 
 
+def referral_deadlines(*, referral: Referral) -> list[tuple[Deadline, DeadlineStatus]]:
+    """The referral's clocks (its own and its consent review), with where each stands now. One query."""
+    own = deadlines_for_subjects(subject_type="referral", subject_ids=[referral.pk])[referral.pk]
+    consent = deadlines_for_subjects(subject_type="referral-consent", subject_ids=[referral.pk])[referral.pk]
+    return [(deadline, deadline_status(deadline=deadline)) for deadline in [*own, *consent]]
+
+
 def referral_list_for_user(*, user: User, state: str = "") -> QuerySet[Referral]:
     """Every referral the user may see, newest first, with what the API shows prefetched."""
     referrals = (

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evolve.accounts.models import Team, User
-from evolve.accounts.roles import Role
+from evolve.accounts.roles import FRONT_DOOR_ROLES, Role
 from evolve.accounts.selectors import users_with_role
 from evolve.chronology.services import chronology_record
 from evolve.clock.config import timescale_for
-from evolve.clock.models import DeadlineKind
+from evolve.clock.models import Deadline, DeadlineKind
 from evolve.clock.selectors import deadlines_for_subjects
-from evolve.clock.services import deadline_meet, deadline_start
+from evolve.clock.services import deadline_meet, deadline_pause, deadline_resume, deadline_start
 from evolve.notifications.services import notify
 from evolve.people.models import Child
 from evolve.people.services import child_open_to_team
@@ -479,6 +479,48 @@ def mash_check_record(*, referral: Referral, by: User, holds_information: bool, 
 
 
 CONSENT_REVIEW = "referral-consent"
+CLOCK_ROLES = (*FRONT_DOOR_ROLES, Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT, Role.HEAD_OF_SERVICE)
+
+
+def _referral_deadline(referral: Referral, deadline_id: int) -> Deadline:
+    for subject_type in (SUBJECT, CONSENT_REVIEW):
+        for deadline in deadlines_for_subjects(subject_type=subject_type, subject_ids=[referral.pk])[referral.pk]:
+            if deadline.pk == deadline_id:
+                return deadline
+    raise TransitionRefused("That clock does not belong to this referral")
+
+
+@transaction.atomic
+def referral_clock_pause(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
+    """Stop one of the referral's clocks, with the reason in its timeline (a timescale paused is a decision)."""
+    if not by.has_role(*CLOCK_ROLES):
+        raise TransitionRefused("Only the front door's managers and workers can pause a clock")
+    paused = deadline_pause(deadline=_referral_deadline(referral, deadline_id), by=by, reason=reason)
+    _record_event(
+        referral=referral,
+        by=by,
+        name="clock_pause",
+        summary=f"Clock paused ({paused.get_kind_display()})",
+        rationale=reason.strip(),
+        state_from=referral.state,
+    )
+    return paused
+
+
+@transaction.atomic
+def referral_clock_resume(*, referral: Referral, by: User, deadline_id: int) -> Deadline:
+    if not by.has_role(*CLOCK_ROLES):
+        raise TransitionRefused("Only the front door's managers and workers can restart a clock")
+    resumed = deadline_resume(deadline=_referral_deadline(referral, deadline_id), by=by)
+    _record_event(
+        referral=referral,
+        by=by,
+        name="clock_resume",
+        summary=f"Clock restarted ({resumed.get_kind_display()})",
+        rationale="",
+        state_from=referral.state,
+    )
+    return resumed
 
 
 @transaction.atomic

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<uuid:public_id>/", views.referral_detail, name="referral-detail"),
     path("<uuid:public_id>/edit/", views.referral_edit, name="referral-edit"),
     path("<uuid:public_id>/files/<uuid:attachment_id>/", views.referral_attachment, name="referral-attachment"),
+    path("<uuid:public_id>/clocks/<int:deadline_id>/<slug:verb>/", views.referral_clock, name="referral-clock"),
     path("<uuid:public_id>/<slug:action>/", views.referral_action, name="referral-action"),
 ]

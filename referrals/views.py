@@ -33,8 +33,9 @@ from referrals.forms import (
 )
 from referrals.models import Referral
 from referrals.permissions import may_start_referral
-from referrals.selectors import referral_get_for_user, referral_queue_for_user, referrals_made_by
+from referrals.selectors import referral_deadlines, referral_get_for_user, referral_queue_for_user, referrals_made_by
 from referrals.services import (
+    CLOCK_ROLES,
     MashDecision,
     ReferralConflict,
     TriageDecision,
@@ -43,6 +44,8 @@ from referrals.services import (
     mash_check_record,
     referral_ask_clarification,
     referral_attachment_add,
+    referral_clock_pause,
+    referral_clock_resume,
     referral_close,
     referral_co_allocate,
     referral_draft_create,
@@ -306,6 +309,8 @@ def _detail(
     kept: list[str] | None = None,
 ) -> HttpResponse:
     context = {
+        "deadlines": referral_deadlines(referral=referral),
+        "may_pause": user.has_role(*CLOCK_ROLES),
         "refusal": refusal,
         "kept": kept or [],
         "referral": referral,
@@ -358,6 +363,26 @@ def _refusal_message(refusal: Exception) -> str:
     if isinstance(refusal, ReferralConflict):
         return "Someone else acted on this referral while you were working on it. Check what they did, then try again"
     return str(refusal)
+
+
+@require_POST
+def referral_clock(request: HttpRequest, public_id: str, deadline_id: int, verb: str) -> HttpResponse:
+    """Pause (with a reason) or restart one of the referral's clocks."""
+    user = _user(request)
+    referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
+    try:
+        if verb == "pause":
+            referral_clock_pause(
+                referral=referral, by=user, deadline_id=deadline_id, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, "Clock paused")
+        else:
+            referral_clock_resume(referral=referral, by=user, deadline_id=deadline_id)
+            messages.success(request, "Clock restarted")
+    except (ValidationError, TransitionRefused) as refusal:
+        text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+        return _detail(request, user, referral, _action_forms(user, referral), status=409, refusal=text)
+    return redirect("referrals:referral-detail", public_id=referral.public_id)
 
 
 @require_GET

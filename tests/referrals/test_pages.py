@@ -199,3 +199,25 @@ def test_a_role_that_may_not_take_a_step_is_told_and_nothing_changes(
 
 
 FORM_DOB = __import__("datetime").date(2011, 6, 2)
+
+
+def test_a_clock_is_paused_with_a_reason_and_restarted(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    from evolve.clock.models import Deadline
+
+    referral = at_stage("with_mash")
+    deadline = Deadline.objects.get(subject_type="referral", subject_id=referral.pk)
+    client = sign_in(people["mash"])
+    base = f"/referrals/{referral.public_id}/clocks/{deadline.pk}"
+    refused = client.post(f"{base}/pause/", {"reason": " "})
+    assert refused.status_code == 409 and "Say why the clock is paused" in refused.content.decode()
+    assert client.post(f"{base}/pause/", {"reason": "Child in hospital"}).status_code == 302
+    page = client.get(reverse("referrals:referral-detail", args=[referral.public_id])).content.decode()
+    assert "Paused: Child in hospital" in page
+    assert client.post(f"{base}/resume/").status_code == 302
+    deadline.refresh_from_db()
+    assert deadline.paused_at is None
+    events = list(referral.events.values_list("transition", flat=True))
+    assert events[-2:] == ["clock_pause", "clock_resume"]
+    assert sign_in(people["teacher"]).post(f"{base}/pause/", {"reason": "Mine"}).status_code == 409
