@@ -39,12 +39,16 @@ class MarfForm(forms.Form):
         label="Which of these do you know about?", required=False, widget=forms.CheckboxSelectMultiple
     )
     urgency = forms.ChoiceField(
-        label="Is the child at immediate risk?", choices=Referral.Urgency.choices, widget=forms.RadioSelect
+        label="Is the child at immediate risk?",
+        choices=Referral.Urgency.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
     consent = forms.ChoiceField(
         label="Has the child (or their parent) agreed to this referral?",
         choices=Referral.Consent.choices,
         widget=forms.RadioSelect,
+        required=False,
     )
     consent_reason = forms.CharField(
         label="Why was agreement refused, dispensed with or not sought?", required=False, widget=forms.Textarea
@@ -85,17 +89,27 @@ class MarfForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    question = forms.CharField(label="What do you need the referrer to clarify?", widget=forms.Textarea)
+    question = forms.CharField(
+        label="What do you need the referrer to clarify?",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter what you need the referrer to clarify"},
+    )
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label="The referrer's answer", widget=forms.Textarea)
+    answer = forms.CharField(
+        label="The referrer's answer", widget=forms.Textarea, error_messages={"required": "Enter the referrer's answer"}
+    )
 
 
 class LogForm(forms.Form):
     """Log the contact against a child: one of the offered records, or a new one."""
 
-    child = forms.CharField(label="Which child is this?", widget=forms.RadioSelect)
+    child = forms.CharField(
+        label="Which child is this?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the child, or add a new record"},
+    )
     notes = forms.CharField(label="Notes (optional)", required=False, widget=forms.Textarea)
 
     def __init__(self, *args: Any, child_choices: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -111,18 +125,40 @@ class LogForm(forms.Form):
 
 
 class ScreenForm(forms.Form):
-    notes = forms.CharField(label="What did the screening find?", widget=forms.Textarea)
+    notes = forms.CharField(
+        label="What did the screening find?",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter what the screening found"},
+    )
 
 
 class TriageDecisionForm(forms.Form):
-    threshold = forms.ChoiceField(label="Threshold", choices=Referral.Threshold.choices, widget=forms.RadioSelect)
-    rag = forms.ChoiceField(label="First RAG rating", choices=Referral.Rag.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(label="Reason for the rating", widget=forms.Textarea)
+    threshold = forms.ChoiceField(
+        label="Threshold",
+        choices=Referral.Threshold.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the threshold"},
+    )
+    rag = forms.ChoiceField(
+        label="First RAG rating",
+        choices=Referral.Rag.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a RAG rating"},
+    )
+    rationale = forms.CharField(
+        label="Reason for the rating",
+        widget=forms.Textarea,
+        error_messages={"required": "Give the reason for the RAG rating"},
+    )
 
 
 class CloseForm(forms.Form):
-    outcome = forms.CharField(label="Outcome", max_length=300)
-    letter = forms.CharField(label="Outcome letter to the referrer", widget=forms.Textarea)
+    outcome = forms.CharField(label="Outcome", max_length=300, error_messages={"required": "Enter the outcome"})
+    letter = forms.CharField(
+        label="Outcome letter to the referrer",
+        widget=forms.Textarea,
+        error_messages={"required": "Write the outcome letter to the referrer"},
+    )
 
 
 class MashCheckForm(forms.Form):
@@ -131,16 +167,29 @@ class MashCheckForm(forms.Form):
         choices=[("yes", "Yes"), ("no", "No, nothing held")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
+        error_messages={"required": "Select whether your agency holds information about the child"},
     )
     summary = forms.CharField(label="What your agency holds", required=False, widget=forms.Textarea)
 
 
 class CoAllocateForm(forms.Form):
-    rag = forms.ChoiceField(label="Second RAG rating", choices=Referral.Rag.choices, widget=forms.RadioSelect)
-    intervention = forms.ChoiceField(
-        label="Level of intervention", choices=Referral.Intervention.choices, widget=forms.RadioSelect
+    rag = forms.ChoiceField(
+        label="Second RAG rating",
+        choices=Referral.Rag.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a RAG rating"},
     )
-    rationale = forms.CharField(label="Reason for the rating", widget=forms.Textarea)
+    intervention = forms.ChoiceField(
+        label="Level of intervention",
+        choices=Referral.Intervention.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the level of intervention"},
+    )
+    rationale = forms.CharField(
+        label="Reason for the rating",
+        widget=forms.Textarea,
+        error_messages={"required": "Give the reason for the RAG rating"},
+    )
     team = forms.ChoiceField(label="Co-allocate to")
 
     def __init__(self, *args: Any, team_choices: list[tuple[str, str]], **kwargs: Any) -> None:

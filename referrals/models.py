@@ -62,8 +62,9 @@ class Referral(models.Model):
     referrer_email = models.EmailField(blank=True)
 
     concern = models.TextField(blank=True)
-    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
-    consent = models.CharField(max_length=20, choices=Consent.choices, default=Consent.NOT_SOUGHT)
+    # No default: the referrer must answer (a skipped question must not quietly mean "not urgent").
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, blank=True)
+    consent = models.CharField(max_length=20, choices=Consent.choices, blank=True)
     consent_reason = models.TextField(blank=True)
     catalogue_version = models.ForeignKey(
         "risk.CatalogueVersion", on_delete=models.PROTECT, null=True, related_name="+"

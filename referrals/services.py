@@ -199,6 +199,10 @@ def _check_complete(referral: Referral) -> None:
             errors["child_last_name"] = "Enter the child's last name"
     if not referral.concern.strip():
         errors["concern"] = "Describe your concern about the child"
+    if not referral.urgency:
+        errors["urgency"] = "Select whether the child is at immediate risk"
+    if not referral.consent:
+        errors["consent"] = "Select whether the child (or their parent) agreed to the referral"
     if (
         referral.consent in (Referral.Consent.REFUSED, Referral.Consent.DISPENSED_WITH)
         and not referral.consent_reason.strip()

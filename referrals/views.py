@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evolve.accounts.models import User
@@ -223,7 +224,11 @@ def _child_choices(user: User, referral: Referral) -> list[tuple[str, str]]:
         date_of_birth=referral.child_date_of_birth,
     )
     return [
-        (str(child.public_id), f"{child.full_name}, born {child.date_of_birth or 'date not known'}")
+        (
+            str(child.public_id),
+            f"{child.full_name}, born "
+            + (date_format(child.date_of_birth, "j F Y") if child.date_of_birth else "date not known"),
+        )
         for child in check.candidates
     ]
 
@@ -313,6 +318,7 @@ def _detail(
         "may_pause": user.has_role(*CLOCK_ROLES),
         "refusal": refusal,
         "kept": kept or [],
+        "has_errors": bool(refusal) or any(form.errors for form in action_forms.values()),
         "referral": referral,
         "actions": action_forms,
         "is_front_door": user.has_role(*FRONT_DOOR_ROLES),

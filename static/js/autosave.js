@@ -67,4 +67,21 @@ export function initAutosave() {
 
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
+  // A button press saves the whole form on the server: stop autosaving, and if a save is on its way, wait for it
+  // (its new version goes into the form) so the press is not refused as coming from a stale page.
+  let submitting = false;
+  form.addEventListener("submit", (event) => {
+    window.clearTimeout(timer);
+    form.removeEventListener("input", schedule);
+    form.removeEventListener("change", schedule);
+    if (!saving || submitting) return;
+    event.preventDefault();
+    submitting = true;
+    const wait = window.setInterval(() => {
+      if (!saving) {
+        window.clearInterval(wait);
+        form.requestSubmit(event.submitter);
+      }
+    }, 100);
+  });
 }

@@ -93,7 +93,11 @@ def test_a_referrer_completes_and_sends_a_marf_with_the_keyboard_alone(
     expect(summary).to_be_focused()
     expect(summary.get_by_role("alert")).to_contain_text("There is a problem")
     expect(summary.get_by_role("link")).to_have_text(
-        ["Describe your concern about the child", "Say why the child's agreement was not sought"]
+        [
+            "Describe your concern about the child",
+            "Select whether the child is at immediate risk",
+            "Select whether the child (or their parent) agreed to the referral",
+        ]
     )
     expect(page.get_by_label("First name")).to_have_value("Maisie")
     expect(page.get_by_label("Year")).to_have_value("2011")
@@ -116,21 +120,22 @@ def test_a_referrer_completes_and_sends_a_marf_with_the_keyboard_alone(
     expect(second).to_be_checked()
     tab_next(page, third)
 
-    # Urgency: one Tab stop for the group, on the answer already chosen; the arrow keys move the choice.
+    # Urgency: nothing is chosen for the referrer; one Tab stop for the group, Space chooses, arrows move the choice.
     urgent = page.get_by_label("Urgent: the child may be at immediate risk")
     not_urgent = page.get_by_label("Not urgent", exact=True)
-    tab_next(page, not_urgent)
-    page.keyboard.press("ArrowUp")
+    expect(urgent).not_to_be_checked()
+    expect(not_urgent).not_to_be_checked()
+    tab_next(page, urgent)
+    page.keyboard.press("Space")
     expect(urgent).to_be_checked()
-    expect(urgent).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(not_urgent).to_be_checked()
+    expect(not_urgent).to_be_focused()
 
-    # Agreement: from "Not yet sought" up to "Sought and given".
-    tab_next(page, page.get_by_label("Not yet sought"))
-    for _ in range(3):
-        page.keyboard.press("ArrowUp")
+    # Agreement: the first answer, "Sought and given", chosen with Space.
     given = page.get_by_label("Sought and given")
+    tab_next(page, given)
+    page.keyboard.press("Space")
     expect(given).to_be_checked()
     expect(given).to_be_focused()
 

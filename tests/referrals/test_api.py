@@ -37,6 +37,7 @@ def test_a_referral_is_drafted_saved_and_sent_through_the_api(
             "child_last_name": "Shaw",
             "concern": "Older boyfriend.",
             "consent": "given",
+            "urgency": "routine",
         },
         content_type="application/json",
     )

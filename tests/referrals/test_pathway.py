@@ -160,7 +160,7 @@ def _prepare(name: str, at_stage: Callable[[str], Referral], people: dict[str, U
             referral=referral,
             by=people["case_holder"],
             based_on_version=referral.version,
-            fields={"concern": "Missing three times this month.", "consent": "given"},
+            fields={"concern": "Missing three times this month.", "consent": "given", "urgency": "routine"},
             indicator_ids=[],
         )
     referral = at_stage(stage)
