@@ -22,7 +22,13 @@ from evolve.chronology.services import chronology_record
 from evolve.clock.config import timescale_for
 from evolve.clock.models import Deadline, DeadlineKind
 from evolve.clock.selectors import deadlines_for_subjects
-from evolve.clock.services import deadline_meet, deadline_pause, deadline_resume, deadline_start
+from evolve.clock.services import (
+    deadline_breach_reason_record,
+    deadline_meet,
+    deadline_pause,
+    deadline_resume,
+    deadline_start,
+)
 from evolve.notifications.services import notify
 from evolve.people.models import Child
 from evolve.people.services import child_open_to_team
@@ -509,6 +515,23 @@ def referral_clock_pause(*, referral: Referral, by: User, deadline_id: int, reas
         state_from=referral.state,
     )
     return paused
+
+
+@transaction.atomic
+def referral_clock_breach_reason(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
+    """Why a timescale was missed, on record for the monthly report and for anyone reading the referral."""
+    if not by.has_role(*CLOCK_ROLES):
+        raise TransitionRefused("Only the front door's managers and workers can record why a clock was missed")
+    recorded = deadline_breach_reason_record(deadline=_referral_deadline(referral, deadline_id), by=by, reason=reason)
+    _record_event(
+        referral=referral,
+        by=by,
+        name="clock_breach",
+        summary=f"Missed: {recorded.get_kind_display()}",
+        rationale=reason.strip(),
+        state_from=referral.state,
+    )
+    return recorded
 
 
 @transaction.atomic

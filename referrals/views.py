@@ -45,6 +45,7 @@ from referrals.services import (
     mash_check_record,
     referral_ask_clarification,
     referral_attachment_add,
+    referral_clock_breach_reason,
     referral_clock_pause,
     referral_clock_resume,
     referral_close,
@@ -377,7 +378,12 @@ def referral_clock(request: HttpRequest, public_id: str, deadline_id: int, verb:
     user = _user(request)
     referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
     try:
-        if verb == "pause":
+        if verb == "breach":
+            referral_clock_breach_reason(
+                referral=referral, by=user, deadline_id=deadline_id, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, "Reason recorded")
+        elif verb == "pause":
             referral_clock_pause(
                 referral=referral, by=user, deadline_id=deadline_id, reason=request.POST.get("reason", "")
             )

@@ -221,3 +221,55 @@ def test_a_clock_is_paused_with_a_reason_and_restarted(
     events = list(referral.events.values_list("transition", flat=True))
     assert events[-2:] == ["clock_pause", "clock_resume"]
     assert sign_in(people["teacher"]).post(f"{base}/pause/", {"reason": "Mine"}).status_code == 409
+
+
+def test_a_missed_clock_gets_its_reason_recorded(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from evolve.clock.models import Deadline
+
+    referral = at_stage("with_mash")
+    deadline = Deadline.objects.get(subject_type="referral", subject_id=referral.pk)
+    with time_machine.travel(deadline.due_at + timedelta(hours=2), tick=False):
+        client = sign_in(people["mash"])  # days later: a fresh session
+        page = client.get(reverse("referrals:referral-detail", args=[referral.public_id])).content.decode()
+        assert "Overdue by 2 hours" in page and "Record why it was missed" in page
+        url = f"/referrals/{referral.public_id}/clocks/{deadline.pk}/breach/"
+        assert client.post(url, {"reason": "Police checks took longer over the weekend"}).status_code == 302
+    deadline.refresh_from_db()
+    assert deadline.breach_reason == "Police checks took longer over the weekend"
+    assert referral.events.filter(transition="clock_breach").exists()
+
+
+def test_a_case_holder_refers_a_child_they_hold_straight_to_evolve(
+    sign_in: Callable[[User], Client], people: dict[str, User], team
+) -> None:
+    from evolve.access.grants import child_access_grant
+    from evolve.clock.models import Deadline
+    from tests.factories import ChildFactory
+
+    child = ChildFactory.create(first_name="Isla", last_name="Carver")
+    child_access_grant(child=child, user=people["case_holder"])
+    client = sign_in(people["case_holder"])
+    start = client.post(reverse("referrals:referral-start-cse"), {"child": str(child.public_id)})
+    referral = Referral.objects.get(form="cse")
+    assert start["Location"] == reverse("referrals:referral-edit", args=[referral.public_id])
+    sent = client.post(
+        start["Location"],
+        {
+            "concern": "Missing three times this month.",
+            "urgency": "urgent",
+            "consent": "given",
+            "version": "1",
+            "action": "send",
+        },
+    )
+    assert sent.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.state, referral.child) == (State.CO_ALLOCATED, child)
+    assert Deadline.objects.filter(subject_type="referral", subject_id=referral.pk, kind="notification").exists()
+    assert sign_in(people["teacher"]).get(reverse("referrals:referral-start-cse")).status_code == 403
