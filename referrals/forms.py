@@ -9,6 +9,7 @@ from django import forms
 from evolve.ui.forms import DateField
 from evolve.uploads.fields import SafeFileField
 from referrals.models import Referral
+from referrals.services import DRAFT_FIELDS
 
 
 class MarfForm(forms.Form):
@@ -66,22 +67,7 @@ class MarfForm(forms.Form):
     def draft_fields(self) -> dict[str, Any]:
         """What can be saved now: every field that is valid, even if others are not."""
         data = getattr(self, "cleaned_data", {})
-        names = [
-            "child_first_name",
-            "child_last_name",
-            "child_date_of_birth",
-            "child_address",
-            "child_school",
-            "known_to_agencies",
-            "referrer_role",
-            "referrer_phone",
-            "referrer_email",
-            "concern",
-            "urgency",
-            "consent",
-            "consent_reason",
-        ]
-        return {name: data[name] for name in names if name in data and name not in self.errors}
+        return {name: data[name] for name in DRAFT_FIELDS if name in data and name not in self.errors}
 
     def indicator_ids(self) -> list[int]:
         data = getattr(self, "cleaned_data", {})

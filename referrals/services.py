@@ -500,54 +500,73 @@ def _referral_deadline(referral: Referral, deadline_id: int) -> Deadline:
     raise TransitionRefused("That clock does not belong to this referral")
 
 
-@transaction.atomic
-def referral_clock_pause(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
-    """Stop one of the referral's clocks, with the reason in its timeline (a timescale paused is a decision)."""
+def _clock_step(
+    *,
+    referral: Referral,
+    by: User,
+    deadline_id: int,
+    name: str,
+    doing: str,
+    change: Callable[[Deadline], Deadline],
+    summary: Callable[[Deadline], str],
+    reason: str = "",
+) -> Deadline:
+    """One change to one of the referral's clocks, by someone allowed, with the change in the timeline."""
     if not by.has_role(*CLOCK_ROLES):
-        raise TransitionRefused("Only the front door's managers and workers can pause a clock")
-    paused = deadline_pause(deadline=_referral_deadline(referral, deadline_id), by=by, reason=reason)
+        raise TransitionRefused(f"Only the front door's managers and workers can {doing}")
+    changed = change(_referral_deadline(referral, deadline_id))
     _record_event(
         referral=referral,
         by=by,
-        name="clock_pause",
-        summary=f"Clock paused ({paused.get_kind_display()})",
+        name=name,
+        summary=summary(changed),
         rationale=reason.strip(),
         state_from=referral.state,
     )
-    return paused
+    return changed
+
+
+@transaction.atomic
+def referral_clock_pause(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
+    """Stop one of the referral's clocks, with the reason in its timeline (a timescale paused is a decision)."""
+    return _clock_step(
+        referral=referral,
+        by=by,
+        deadline_id=deadline_id,
+        name="clock_pause",
+        doing="pause a clock",
+        change=lambda deadline: deadline_pause(deadline=deadline, by=by, reason=reason),
+        summary=lambda deadline: f"Clock paused ({deadline.get_kind_display()})",
+        reason=reason,
+    )
 
 
 @transaction.atomic
 def referral_clock_breach_reason(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
     """Why a timescale was missed, on record for the monthly report and for anyone reading the referral."""
-    if not by.has_role(*CLOCK_ROLES):
-        raise TransitionRefused("Only the front door's managers and workers can record why a clock was missed")
-    recorded = deadline_breach_reason_record(deadline=_referral_deadline(referral, deadline_id), by=by, reason=reason)
-    _record_event(
+    return _clock_step(
         referral=referral,
         by=by,
+        deadline_id=deadline_id,
         name="clock_breach",
-        summary=f"Missed: {recorded.get_kind_display()}",
-        rationale=reason.strip(),
-        state_from=referral.state,
+        doing="record why a clock was missed",
+        change=lambda deadline: deadline_breach_reason_record(deadline=deadline, by=by, reason=reason),
+        summary=lambda deadline: f"Missed: {deadline.get_kind_display()}",
+        reason=reason,
     )
-    return recorded
 
 
 @transaction.atomic
 def referral_clock_resume(*, referral: Referral, by: User, deadline_id: int) -> Deadline:
-    if not by.has_role(*CLOCK_ROLES):
-        raise TransitionRefused("Only the front door's managers and workers can restart a clock")
-    resumed = deadline_resume(deadline=_referral_deadline(referral, deadline_id), by=by)
-    _record_event(
+    return _clock_step(
         referral=referral,
         by=by,
+        deadline_id=deadline_id,
         name="clock_resume",
-        summary=f"Clock restarted ({resumed.get_kind_display()})",
-        rationale="",
-        state_from=referral.state,
+        doing="restart a clock",
+        change=lambda deadline: deadline_resume(deadline=deadline, by=by),
+        summary=lambda deadline: f"Clock restarted ({deadline.get_kind_display()})",
     )
-    return resumed
 
 
 @transaction.atomic
