@@ -189,5 +189,8 @@ class ConsentReviewForm(forms.Form):
         choices=[("yes", "Yes, I agree with the decision"), ("no", "No, I disagree")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you agree with the decision"},
     )
-    notes = forms.CharField(label="Reasons", widget=forms.Textarea)
+    notes = forms.CharField(
+        label="Reasons", widget=forms.Textarea, error_messages={"required": "Record the reasons for your review"}
+    )

@@ -153,3 +153,10 @@ def sign_in(page: Page, user: User, *, code: str | None = None, path: str = "/ac
 
 def _path_re(path: str) -> re.Pattern[str]:
     return re.compile(rf"^[^?#]*{re.escape(path)}")
+
+
+# The referral pathway's fixtures, shared by every browser test in this package. Imported last: they use the
+# helpers above.
+from tests.browser.referral_fixtures import catalogue, eager_email, front_door, page_for, teacher  # noqa: E402
+
+__all__ = ["catalogue", "eager_email", "front_door", "page_for", "teacher"]

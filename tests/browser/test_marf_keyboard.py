@@ -15,7 +15,6 @@ from referrals.models import Referral
 from referrals.states import State
 from risk.models import Indicator
 from tests.browser.conftest import PASSWORD, current_totp
-from tests.browser.referral_fixtures import catalogue, teacher  # noqa: F401
 
 CONCERN = "She told me an older man picks her up from the school gates and gives her vodka."
 
@@ -47,8 +46,8 @@ def tab_next(page: Page, target: Locator) -> None:
 @pytest.mark.browser
 def test_a_referrer_completes_and_sends_a_marf_with_the_keyboard_alone(
     page: Page,
-    teacher: User,  # noqa: F811
-    catalogue: list[Indicator],  # noqa: F811
+    teacher: User,
+    catalogue: list[Indicator],
     assert_accessible: Callable[[Page, str], None],
 ) -> None:
     # Sign in, sent there by the page they asked for.

@@ -22,7 +22,6 @@ from referrals.models import Referral
 from referrals.states import State
 from risk.models import Indicator
 from tests.browser.conftest import sign_in
-from tests.browser.referral_fixtures import catalogue, eager_email, front_door, page_for, teacher  # noqa: F401
 from tests.factories import ChildFactory
 
 CONCERN = "Seen getting into cars with older men after school; has a new phone and clothes she cannot explain."
@@ -59,10 +58,10 @@ def expect_saved(page: Page, state: State) -> None:
 @pytest.mark.browser
 def test_a_school_referral_reaches_evolve_through_spoc_triage_and_mash(
     page: Page,
-    page_for: Callable[[User], Page],  # noqa: F811
-    front_door: dict[str, User],  # noqa: F811
-    catalogue: list[Indicator],  # noqa: F811
-    eager_email: list[Any],  # noqa: F811
+    page_for: Callable[[User], Page],
+    front_door: dict[str, User],
+    catalogue: list[Indicator],
+    eager_email: list[Any],
     assert_accessible: Callable[[Page, str], None],
 ) -> None:
     people = front_door
