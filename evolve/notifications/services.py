@@ -1,17 +1,22 @@
-"""Notifying people: a row each (in-app, in the same transaction as the change that causes it), then an email
-each, sent by a Celery task once that transaction has committed."""
+"""Notifying people: a row each, in the same transaction as the change that causes it. The rows are also the email
+outbox: once the transaction commits, a Celery task is asked to send them; if the broker is down at that moment the
+change still stands, and the beat sweep (notification_email_sweep_task) sends what is left when it is back."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from evolve.notifications.models import Notification
 
 if TYPE_CHECKING:
     from evolve.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def notify(*, users: Iterable[User], subject: str, body: str, url: str = "", email: bool = True) -> list[Notification]:
@@ -19,16 +24,21 @@ def notify(*, users: Iterable[User], subject: str, body: str, url: str = "", ema
     from evolve.notifications.tasks import notification_email_task
 
     created = Notification.objects.bulk_create(
-        Notification(user=user, subject=subject, body=body, url=url)
+        Notification(user=user, subject=subject, body=body, url=url, email_wanted=email)
         for user in {user.pk: user for user in users}.values()
     )
     if email and created:
         ids = [notification.pk for notification in created]
-        transaction.on_commit(lambda: notification_email_task.delay(ids))
+
+        def dispatch() -> None:
+            try:
+                notification_email_task.apply_async(args=(ids,), retry=False)
+            except Exception:  # the broker is down: the outbox sweep sends them later
+                logger.warning("Notification emails %s left in the outbox: broker unavailable", ids)
+
+        transaction.on_commit(dispatch)
     return created
 
 
 def notifications_mark_read(*, user: User, ids: list[int]) -> int:
-    from django.utils import timezone
-
     return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -7,6 +9,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from evolve.notifications.models import Notification
+
+OUTBOX_GRACE = timedelta(minutes=1)  # leave fresh rows to the task their own commit queued
+
+
+@shared_task(name="evolve.notifications.notification_email_sweep_task")
+def notification_email_sweep_task() -> int:
+    """Send every notification email still waiting in the outbox (the broker was down when it was made)."""
+    waiting = Notification.objects.filter(
+        email_wanted=True, emailed_at__isnull=True, created_at__lt=timezone.now() - OUTBOX_GRACE
+    ).values_list("pk", flat=True)[:500]
+    ids = list(waiting)
+    return notification_email_task(ids) if ids else 0
 
 
 @shared_task(
@@ -23,7 +37,7 @@ def notification_email_task(notification_ids: list[int]) -> int:
             notification = (
                 Notification.objects.select_for_update()
                 .select_related("user")
-                .filter(pk=notification_id, emailed_at__isnull=True)
+                .filter(pk=notification_id, email_wanted=True, emailed_at__isnull=True)
                 .first()
             )
             if notification is None or not notification.user.email:

@@ -234,6 +234,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Stamp missed deadlines so reports count breaches from an index (queues work them out as they render).
     "clock-breaches-mark": {"task": "evolve.clock.deadline_breaches_mark_task", "schedule": 300.0},
+    # Emails left in the notification outbox while the broker was down.
+    "notification-email-sweep": {"task": "evolve.notifications.notification_email_sweep_task", "schedule": 60.0},
 }
 # Statutory and local timescales, merged over evolve.clock.config.DEFAULTS; give only what this area changes.
 # "review" (e.g. the Head of Service's review of consent dispensed with) has no national default.
