@@ -37,9 +37,9 @@ class ReferralPolicy:
 
 gate.register(Referral, ReferralPolicy())
 
-# Who may start each kind of referral: anyone signed in may refer on a MARF (schools, GPs, police, charities...);
-# only a social worker already allocated to the child uses the CSE Referral Form.
-MARF_ROLES = frozenset(Role)
+# Who may start each kind of referral: anyone signed in with a role may refer on a MARF (schools, GPs, police,
+# charities...) except the governance group; only a social worker already allocated to the child uses the CSE
+# Referral Form.
 CSE_FORM_ROLES = frozenset({Role.CASE_HOLDING_SOCIAL_WORKER})
 
 
