@@ -16,8 +16,11 @@ from rest_framework.views import APIView
 
 from evolve.accounts.models import User
 from evolve.accounts.selectors import teams_all
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_list_for_user
 from referrals.models import Referral, ReferralEvent
+from referrals.permissions import sees_referral_in_full
 from referrals.selectors import referral_get_for_user, referral_list_for_user
 from referrals.services import (
     DRAFT_FIELDS,
@@ -80,6 +83,21 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
 
 
+class ReferrerReferralSerializer(serializers.ModelSerializer):
+    """What a referrer sees of their own referral: what they sent, its status and the outcome, not the workings."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = ["id", "form", "state", "version", *DRAFT_FIELDS, "submitted_at", "outcome", "outcome_letter"]
+
+
+def _shown(user: User, referral: Referral) -> dict[str, Any]:
+    serializer = ReferralSerializer if sees_referral_in_full(user) else ReferrerReferralSerializer
+    return serializer(referral).data
+
+
 class DraftSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     child_first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -102,19 +120,19 @@ class ActionSerializer(serializers.Serializer):
     """The fields each step takes; send only those of the step you take."""
 
     version = serializers.IntegerField(required=False)
-    question = serializers.CharField(required=False)
-    answer = serializers.CharField(required=False)
+    question = serializers.CharField(required=False, max_length=10_000)
+    answer = serializers.CharField(required=False, max_length=10_000)
     child = serializers.UUIDField(required=False, help_text="For log: the child's record")
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     threshold = serializers.ChoiceField(choices=Referral.Threshold.choices, required=False)
     rag = serializers.ChoiceField(choices=Referral.Rag.choices, required=False)
-    rationale = serializers.CharField(required=False)
+    rationale = serializers.CharField(required=False, max_length=10_000)
     intervention = serializers.ChoiceField(choices=Referral.Intervention.choices, required=False)
-    team = serializers.CharField(required=False, help_text="For co_allocate: the team's name")
-    outcome = serializers.CharField(required=False)
-    letter = serializers.CharField(required=False)
+    team = serializers.CharField(required=False, max_length=200, help_text="For co_allocate: the team's name")
+    outcome = serializers.CharField(required=False, max_length=300)
+    letter = serializers.CharField(required=False, max_length=20_000)
     holds_information = serializers.BooleanField(required=False)
-    summary = serializers.CharField(required=False, allow_blank=True)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
 
 def _user(request: Request) -> User:
@@ -129,8 +147,12 @@ class ReferralListApi(APIView):
     def get(self, request: Request) -> Response:
         referrals = referral_list_for_user(user=_user(request), state=request.query_params.get("state", ""))
         paginator = LimitOffsetPagination()
+        user = _user(request)
         page = paginator.paginate_queryset(referrals, request, view=self) or []
-        return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
+        children = [referral.child for referral in page if referral.child is not None]
+        if children:
+            record_access(user=user, children=children, action=AccessAction.LISTED, what="API referral list")
+        return paginator.get_paginated_response([_shown(user, referral) for referral in page])
 
     @extend_schema(request=None, responses={201: ReferralSerializer})
     def post(self, request: Request) -> Response:
@@ -142,12 +164,17 @@ class ReferralListApi(APIView):
         return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
 
-def _refused(error: Exception) -> Response:
+def _invalid(error: DjangoValidationError) -> ValidationError:
+    """A service's refusal as a 400: keyed by field where it names one."""
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+def _refused(error: Exception, user: User) -> Response:
     if isinstance(error, ReferralConflict):
         return Response(
             {
                 "detail": "Someone else acted on this referral first. Nothing was changed.",
-                "current": ReferralSerializer(error.current).data,
+                "current": _shown(user, error.current),
             },
             status=status.HTTP_409_CONFLICT,
         )
@@ -157,7 +184,8 @@ def _refused(error: Exception) -> Response:
 class ReferralDetailApi(APIView):
     @extend_schema(responses=ReferralSerializer)
     def get(self, request: Request, public_id: str) -> Response:
-        return Response(ReferralSerializer(referral_get_for_user(user=_user(request), public_id=public_id)).data)
+        user = _user(request)
+        return Response(_shown(user, referral_get_for_user(user=user, public_id=public_id)))
 
     @extend_schema(request=DraftSerializer, responses=ReferralSerializer)
     def patch(self, request: Request, public_id: str) -> Response:
@@ -169,17 +197,15 @@ class ReferralDetailApi(APIView):
         data = dict(serializer.validated_data)
         version = data.pop("version")
         indicator_ids = data.pop("indicator_ids", None)
-        if indicator_ids is None:
-            indicator_ids = list(referral.indicators.values_list("pk", flat=True))
         try:
             saved = referral_draft_save(
                 referral=referral, by=user, based_on_version=version, fields=data, indicator_ids=indicator_ids
             )
         except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from None
+            raise _invalid(error) from None
         except (TransitionRefused, ReferralConflict) as error:
-            return _refused(error)
-        return Response(ReferralSerializer(saved).data)
+            return _refused(error, user)
+        return Response(_shown(user, saved))
 
 
 class ReferralActionApi(APIView):
@@ -248,8 +274,8 @@ class ReferralActionApi(APIView):
             else:
                 return Response({"detail": "No such step."}, status=status.HTTP_404_NOT_FOUND)
         except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from None
+            raise _invalid(error) from None
         except (TransitionRefused, ReferralConflict) as error:
-            return _refused(error)
-        current = referral_get_for_user(user=user, public_id=public_id, audit=False)
-        return Response(ReferralSerializer(current).data)
+            return _refused(error, user)
+        current = referral_get_for_user(user=user, public_id=public_id)
+        return Response(_shown(user, current))

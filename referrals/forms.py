@@ -69,7 +69,10 @@ class MarfForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return {name: data[name] for name in DRAFT_FIELDS if name in data and name not in self.errors}
 
-    def indicator_ids(self) -> list[int]:
+    def indicator_ids(self) -> list[int] | None:
+        """The ticked indicators, or None (leave the saved ones alone) if the field was refused."""
+        if "indicators" in self.errors:
+            return None
         data = getattr(self, "cleaned_data", {})
         return [int(value) for value in data.get("indicators", [])]
 

@@ -80,6 +80,8 @@ class Referral(models.Model):
     rag_2_rationale = models.TextField(blank=True)
     intervention = models.CharField(max_length=20, choices=Intervention.choices, blank=True)
     co_allocated_at = models.DateTimeField(null=True, blank=True)
+    # The team the referral was co-allocated to: only that team's members see it.
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     outcome = models.CharField(max_length=300, blank=True)
     outcome_letter = models.TextField(blank=True)
 

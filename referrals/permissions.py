@@ -25,13 +25,19 @@ class ReferralPolicy:
         if user.has_role(Role.GOVERNANCE):
             return queryset.none()
         allowed = Q(referrer_id=user.pk)
+        # A referral about a child whose record is restricted to an agency follows the child's record.
+        child_visible = (
+            Q(child__isnull=True)
+            | Q(child__restricted_to_agency__isnull=True)
+            | Q(child__restricted_to_agency_id=user.agency_id)
+        )
         if user.has_role(*FRONT_DOOR_ROLES):
-            allowed |= ~Q(state=State.DRAFT)
+            allowed |= ~Q(state=State.DRAFT) & child_visible
         if user.is_team_member:
-            allowed |= Q(state=State.CO_ALLOCATED)
+            allowed |= Q(state=State.CO_ALLOCATED, team_id=user.team_id) & child_visible
         if user.has_role(Role.HEAD_OF_SERVICE):
             # Every referral made without the child's consent is reviewed by the Head of Service.
-            allowed |= Q(consent=Referral.Consent.DISPENSED_WITH) & ~Q(state=State.DRAFT)
+            allowed |= Q(consent=Referral.Consent.DISPENSED_WITH) & ~Q(state=State.DRAFT) & child_visible
         return queryset.filter(allowed)
 
 
@@ -41,6 +47,12 @@ gate.register(Referral, ReferralPolicy())
 # charities...) except the governance group; only a social worker already allocated to the child uses the CSE
 # Referral Form.
 CSE_FORM_ROLES = frozenset({Role.CASE_HOLDING_SOCIAL_WORKER})
+
+
+def sees_referral_in_full(user: User) -> bool:
+    """The front door, the team and the Head of Service see a referral's workings (checks, ratings, reasons); a
+    referrer sees what they sent, its status, questions for them and the outcome letter, nothing else."""
+    return user.is_team_member or user.has_role(*FRONT_DOOR_ROLES, Role.HEAD_OF_SERVICE)
 
 
 def may_start_referral(user: User, form: str) -> bool:

@@ -37,7 +37,7 @@ from evolve.uploads.storage import store_upload
 from referrals.models import Clarification, MashCheck, Referral, ReferralAttachment, ReferralEvent
 from referrals.permissions import may_start_referral
 from referrals.states import State, TransitionRefused, transition_check
-from risk.selectors import catalogue_current
+from risk.selectors import catalogue_current, catalogue_indicators
 
 SUBJECT = "referral"
 
@@ -81,7 +81,7 @@ def _record_event(*, referral: Referral, by: User, name: str, summary: str, rati
         user=by,
         agency_id=by.agency_id,
         transition=name,
-        summary=summary,
+        summary=summary[:300],
         rationale=rationale,
         state_from=state_from,
         state_to=referral.state,
@@ -157,7 +157,7 @@ def referral_draft_create(*, by: User, form: str = Referral.Form.MARF, child: Ch
 
 @transaction.atomic
 def referral_draft_save(
-    *, referral: Referral, by: User, based_on_version: int, fields: dict[str, Any], indicator_ids: list[int]
+    *, referral: Referral, by: User, based_on_version: int, fields: dict[str, Any], indicator_ids: list[int] | None
 ) -> Referral:
     """Saves whatever has been typed so far, complete or not: a referral is long, and a lost one is a child not
     referred. Only the referrer, only while it is a draft."""
@@ -172,9 +172,18 @@ def referral_draft_save(
         raise ValidationError({"child_date_of_birth": "Date of birth must be today or in the past"})
     for name, value in fields.items():
         setattr(current, name, value if value is not None or name == "child_date_of_birth" else "")
+    if indicator_ids is not None:
+        known = {
+            indicator.pk
+            for category in catalogue_indicators(version=current.catalogue_version or catalogue_current())
+            for indicator in category.indicators
+        }
+        if set(indicator_ids) - known:
+            raise ValidationError({"indicators": "Choose indicators from the list on the form"})
     current.version += 1
     current.save()
-    current.indicators.set(indicator_ids)
+    if indicator_ids is not None:  # None: leave them as they were
+        current.indicators.set(indicator_ids)
     return current
 
 
@@ -267,6 +276,16 @@ def submitted_by(user: User) -> str:
     return f"{user.display_name} ({agency})"
 
 
+def _check_team(referral: Referral, team: Team | None) -> Team:
+    """The team a referral goes to; a child already open to one team is not moved to another by a referral."""
+    if team is None:
+        raise ValidationError({"team": "There is no team to co-allocate to"})
+    child = referral.child
+    if child is not None and child.open_to_team_id not in (None, team.pk):
+        raise ValidationError({"team": "The child is already open to another team: co-allocate to that team"})
+    return team
+
+
 def _evolve_notified(referral: Referral, by: User, team: Team) -> None:
     """Co-allocation: the team manager and detective sergeant hear at once, and the 24-hour clock starts."""
     assert referral.child is not None
@@ -290,9 +309,11 @@ def referral_refer_to_evolve(*, referral: Referral, by: User, based_on_version: 
     if referral.form != Referral.Form.CSE_REFERRAL_FORM or referral.child_id is None:
         raise TransitionRefused("Only a CSE Referral Form about a child's record goes straight to Evolve")
     _check_complete(referral)
+    team = _check_team(referral, team)
 
     def apply(current: Referral) -> None:
         current.submitted_at = current.co_allocated_at = timezone.now()
+        current.team = team
 
     done = _transition(
         referral=referral,
@@ -466,6 +487,7 @@ def mash_check_record(*, referral: Referral, by: User, holds_information: bool, 
     """One agency's check; a second from the same agency is refused (it would hide the first)."""
     if not by.has_role(Role.MASH_WORKER):
         raise TransitionRefused("Only MASH workers record agency checks")
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)  # one check at a time, against the state now
     if referral.state != State.WITH_MASH:
         raise TransitionRefused("Agency checks are recorded while the referral is with the MASH")
     if by.agency_id is None:
@@ -492,6 +514,13 @@ CONSENT_REVIEW = "referral-consent"
 CLOCK_ROLES = (*FRONT_DOOR_ROLES, Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT, Role.HEAD_OF_SERVICE)
 
 
+def _clock_roles(deadline: Deadline) -> tuple[Role, ...]:
+    """The consent review's clock is the Head of Service's alone; the referral's own clocks the front door's."""
+    if deadline.subject_type == CONSENT_REVIEW:
+        return (Role.HEAD_OF_SERVICE,)
+    return CLOCK_ROLES
+
+
 def _referral_deadline(referral: Referral, deadline_id: int) -> Deadline:
     for subject_type in (SUBJECT, CONSENT_REVIEW):
         for deadline in deadlines_for_subjects(subject_type=subject_type, subject_ids=[referral.pk])[referral.pk]:
@@ -512,9 +541,10 @@ def _clock_step(
     reason: str = "",
 ) -> Deadline:
     """One change to one of the referral's clocks, by someone allowed, with the change in the timeline."""
-    if not by.has_role(*CLOCK_ROLES):
-        raise TransitionRefused(f"Only the front door's managers and workers can {doing}")
-    changed = change(_referral_deadline(referral, deadline_id))
+    deadline = _referral_deadline(referral, deadline_id)
+    if not by.has_role(*_clock_roles(deadline)):
+        raise TransitionRefused(f"You cannot {doing} on this referral")
+    changed = change(deadline)
     _record_event(
         referral=referral,
         by=by,
@@ -574,6 +604,7 @@ def consent_review_record(*, referral: Referral, by: User, agreed: bool, notes: 
     """The Head of Service's review of a decision to refer without the child's consent (seed 000, paragraph 26)."""
     if not by.has_role(Role.HEAD_OF_SERVICE):
         raise TransitionRefused("Only the Head of Service reviews consent that was dispensed with")
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)  # two reviews at once: the second is told
     if referral.consent != Referral.Consent.DISPENSED_WITH or referral.state == State.DRAFT:
         raise TransitionRefused("This referral has no consent decision to review")
     notes = _required(notes, "notes", "Record the reasons for your review")
@@ -620,10 +651,12 @@ def referral_co_allocate(*, referral: Referral, by: User, based_on_version: int,
         raise ValidationError({"intervention": "Select the level of intervention"})
     if not MashCheck.objects.filter(referral=referral).exists():
         raise ValidationError({"rag": "Record at least one agency's check before deciding"})
+    team = _check_team(referral, decision.team)
 
     def apply(current: Referral) -> None:
         current.rag_2, current.rag_2_rationale = decision.rag, rationale
         current.intervention, current.co_allocated_at = decision.intervention, timezone.now()
+        current.team = team
 
     done = _transition(
         referral=referral,

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -17,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evolve.accounts.models import User
 from evolve.accounts.roles import FRONT_DOOR_ROLES, Role
 from evolve.accounts.selectors import teams_all
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_duplicate_candidates, child_list_for_user
 from evolve.people.services import ChildDetails, child_create
 from evolve.uploads.storage import serve_private_file
@@ -33,7 +36,7 @@ from referrals.forms import (
     TriageDecisionForm,
 )
 from referrals.models import Referral
-from referrals.permissions import may_start_referral
+from referrals.permissions import may_start_referral, sees_referral_in_full
 from referrals.selectors import referral_deadlines, referral_get_for_user, referral_queue_for_user, referrals_made_by
 from referrals.services import (
     CLOCK_ROLES,
@@ -81,9 +84,21 @@ def _user(request: HttpRequest) -> User:
 
 
 def _show_errors(form: forms.Form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):  # a refusal about the whole step, not one field
+        for message in error.messages:
+            form.add_error(None, message)
+        return
     for field, field_messages in error.message_dict.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def _version(request: HttpRequest) -> int:
+    """The version the user's page was based on; anything unreadable counts as a stale page (refused, not a 500)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
 
 
 @require_GET
@@ -149,7 +164,7 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     form = MarfForm(data=request.POST or None, files=request.FILES or None, initial=initial, indicator_choices=choices)
     if request.method == "POST":
         form.is_valid()
-        version = int(request.POST.get("version", referral.version))
+        version = _version(request)
         try:
             referral = referral_draft_save(
                 referral=referral,
@@ -163,11 +178,13 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 referral_attachment_add(referral=referral, by=user, upload=upload)
             if not form.errors and request.POST.get("action") == "send":
                 if referral.form == Referral.Form.CSE_REFERRAL_FORM:
+                    # The child's own team if they have one, else the referrer's, else the area's only team.
+                    team = (referral.child.open_to_team if referral.child else None) or user.team or teams_all().first()
                     referral_refer_to_evolve(
                         referral=referral,
                         by=user,
                         based_on_version=referral.version,
-                        team=teams_all().first(),  # type: ignore[arg-type]
+                        team=team,  # type: ignore[arg-type]
                     )
                     messages.success(request, "Referral sent to Evolve")
                 else:
@@ -182,6 +199,8 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         except ReferralConflict as conflict:
             referral = conflict.current
             form.add_error(None, "This draft was saved in another window. Check it, then save again")
+        except TransitionRefused as refusal:
+            form.add_error(None, str(refusal))
     context = {"form": form, "referral": referral, "categories": categories}
     return render(request, "referrals/referral_edit.html", context, status=400 if form.errors else 200)
 
@@ -323,6 +342,7 @@ def _detail(
         "referral": referral,
         "actions": action_forms,
         "is_front_door": user.has_role(*FRONT_DOOR_ROLES),
+        "full": sees_referral_in_full(user),
         "may_edit": referral.referrer_id == user.pk and referral.state == State.DRAFT,
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
@@ -352,7 +372,8 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     forms_now[action] = form
     if form.is_valid():
         try:
-            _run_action(action, user, referral, form, int(request.POST.get("version", "0")))
+            with transaction.atomic():  # a new child and the step that links it stand or fall together
+                _run_action(action, user, referral, form, _version(request))
         except ValidationError as error:
             _show_errors(form, error)
         except (TransitionRefused, ReferralConflict) as refusal:
@@ -377,6 +398,8 @@ def referral_clock(request: HttpRequest, public_id: str, deadline_id: int, verb:
     """Pause (with a reason) or restart one of the referral's clocks."""
     user = _user(request)
     referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
+    if verb not in ("pause", "resume", "breach"):
+        raise Http404("No such change to a clock")
     try:
         if verb == "breach":
             referral_clock_breach_reason(
@@ -404,6 +427,13 @@ def referral_attachment(request: HttpRequest, public_id: str, attachment_id: str
     attachment = next((a for a in referral.attachments.all() if str(a.public_id) == str(attachment_id)), None)
     if attachment is None:
         raise Http404("No such file")
+    if referral.child is not None:
+        record_access(
+            user=_user(request),
+            children=[referral.child],
+            action=AccessAction.EXPORTED,
+            what=f"referral {referral.pk} file {attachment.pk}",
+        )
     return serve_private_file(
         storage_name=attachment.storage_name, download_name=attachment.filename, content_type=attachment.content_type
     )
