@@ -1,6 +1,8 @@
 """The test suite: real PostgreSQL and Redis, fast password hashing, no outside email."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
@@ -18,3 +20,6 @@ CELERY_TASK_ALWAYS_EAGER = False
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Attachments written by tests go to the machine's temporary folder, not the checkout.
+PRIVATE_MEDIA_ROOT = Path(tempfile.gettempdir()) / "evolve-test-private-media"
