@@ -22,6 +22,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_duplicate_candidates, child_list_for_user
 from evolve.people.services import ChildDetails, child_create
+from evolve.ui.forms import form_show_service_errors
 from evolve.uploads.storage import serve_private_file
 from referrals.forms import (
     AnswerForm,
@@ -81,16 +82,6 @@ QUEUE_TITLES = {
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _show_errors(form: forms.Form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):  # a refusal about the whole step, not one field
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _version(request: HttpRequest) -> int:
@@ -195,7 +186,7 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 messages.success(request, "Draft saved")
                 return redirect("referrals:referral-edit", public_id=referral.public_id)
         except ValidationError as error:
-            _show_errors(form, error)
+            form_show_service_errors(form, error)
         except ReferralConflict as conflict:
             referral = conflict.current
             form.add_error(None, "This draft was saved in another window. Check it, then save again")
@@ -219,21 +210,32 @@ def referral_queue(request: HttpRequest, stage: str) -> HttpResponse:
     return render(request, "referrals/referral_queue.html", context)
 
 
-def _action_forms(user: User, referral: Referral) -> dict[str, forms.Form]:
-    """The forms for the steps this user may take now, keyed by step name."""
-    available: dict[str, forms.Form] = {}
+def _available_steps(user: User, referral: Referral) -> list[str]:
+    """The steps this user may take on the referral now, in the order the page shows them."""
+    steps = []
     if referral.state == State.WITH_MASH and user.has_role(Role.MASH_WORKER):
-        available["mash_check"] = MashCheckForm()  # each agency's check comes before the decision
+        steps.append("mash_check")  # each agency's check comes before the decision
     is_referrer = referral.referrer_id == user.pk
-    for transition in transitions_from(referral.state):
-        if transition.name in ("submit", "refer_to_evolve") or not may_take(
-            transition=transition, roles=user.roles, is_referrer=is_referrer
-        ):
-            continue
-        available[transition.name] = _blank_form(transition.name, user, referral)
+    steps += [
+        transition.name
+        for transition in transitions_from(referral.state)
+        if transition.name not in ("submit", "refer_to_evolve")
+        and may_take(transition=transition, roles=user.roles, is_referrer=is_referrer)
+    ]
     if user.has_role(Role.HEAD_OF_SERVICE) and consent_review_open(referral=referral):
-        available["consent_review"] = ConsentReviewForm()
-    return available
+        steps.append("consent_review")
+    return steps
+
+
+def _action_forms(
+    user: User, referral: Referral, posted: tuple[str, forms.Form] | None = None
+) -> dict[str, forms.Form]:
+    """The forms for the steps this user may take now, keyed by step name; `posted` is the one the user sent, shown
+    again with its errors instead of a blank one (building the log form runs the duplicate check, so only once)."""
+    return {
+        name: posted[1] if posted and posted[0] == name else _blank_form(name, user, referral)
+        for name in _available_steps(user, referral)
+    }
 
 
 def _child_choices(user: User, referral: Referral) -> list[tuple[str, str]]:
@@ -353,9 +355,8 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     """Any step on a referral. A refused step or a stale page changes nothing and says why; the text is kept."""
     user = _user(request)
     referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
-    forms_now = _action_forms(user, referral)
     action = action.replace("-", "_")
-    if action not in forms_now:
+    if action not in _available_steps(user, referral):
         # Someone else moved the referral on first, or the step is not this user's: say so, change nothing, and
         # give back what they wrote so it is not lost.
         kept = [
@@ -367,24 +368,23 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
             "That step is not available to you on this referral now"
             f" (it is {referral.get_state_display().lower()}). Nothing was changed."
         )
-        return _detail(request, user, referral, forms_now, status=409, refusal=refusal, kept=kept)
+        return _detail(request, user, referral, _action_forms(user, referral), status=409, refusal=refusal, kept=kept)
     form = _blank_form(action, user, referral, data=request.POST)
-    forms_now[action] = form
     if form.is_valid():
         try:
             with transaction.atomic():  # a new child and the step that links it stand or fall together
                 _run_action(action, user, referral, form, _version(request))
         except ValidationError as error:
-            _show_errors(form, error)
+            form_show_service_errors(form, error)
         except (TransitionRefused, ReferralConflict) as refusal:
             current = refusal.current if isinstance(refusal, ReferralConflict) else referral
             form.add_error(None, _refusal_message(refusal))
             referral = referral_get_for_user(user=user, public_id=current.public_id, audit=False)
-            return _detail(request, user, referral, {**_action_forms(user, referral), action: form}, status=409)
+            return _detail(request, user, referral, _action_forms(user, referral, (action, form)), status=409)
         else:
             messages.success(request, "Saved")
             return redirect("referrals:referral-detail", public_id=referral.public_id)
-    return _detail(request, user, referral, forms_now, status=400)
+    return _detail(request, user, referral, _action_forms(user, referral, (action, form)), status=400)
 
 
 def _refusal_message(refusal: Exception) -> str:

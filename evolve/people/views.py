@@ -38,6 +38,7 @@ from evolve.people.services import (
     child_identifier_add,
     child_update,
 )
+from evolve.ui.forms import form_show_service_errors
 
 PAGE_SIZE = 25
 CHRONOLOGY_SHOWN = 30
@@ -82,7 +83,7 @@ def child_create_page(request: HttpRequest) -> HttpResponse:
                     by=user, details=form.details(), restrict_to_my_agency=bool(data.get("restrict_to_my_agency"))
                 )
             except ValidationError as error:
-                _show_errors(form, error)
+                form_show_service_errors(form, error)
             else:
                 messages.success(request, "Child added")
                 return redirect("people:child-detail", public_id=child.public_id)
@@ -134,18 +135,11 @@ def child_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 "Check their changes below, then save again",
             )
         except ValidationError as error:
-            _show_errors(form, error)
+            form_show_service_errors(form, error)
         else:
             messages.success(request, "Changes saved")
             return redirect("people:child-detail", public_id=child.public_id)
     return render(request, "people/child_edit.html", {"form": form, "child": child, "conflict": conflict})
-
-
-def _show_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, shown on the form beside the field it names (or at the top)."""
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _add_to_child(
@@ -167,7 +161,7 @@ def _add_to_child(
         try:
             save(child, user, form)
         except ValidationError as error:
-            _show_errors(form, error)
+            form_show_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("people:child-detail", public_id=child.public_id)
@@ -253,7 +247,7 @@ def child_access_grant_create(request: HttpRequest, public_id: str) -> HttpRespo
             try:
                 child_access_grant(child=child, to=grantee, by=user, reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                _show_errors(form, error)
+                form_show_service_errors(form, error)
             else:
                 messages.success(request, f"{grantee.display_name} can now see this record")
                 return redirect("people:child-access-report", public_id=child.public_id)

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 class DateInputWidget(forms.MultiWidget):
@@ -53,3 +54,14 @@ class DateField(forms.MultiValueField):
 
     def compress(self, data_list: list[Any]) -> Any:  # clean() above does the work
         return data_list
+
+
+def form_show_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, shown on the form beside the field it names, or at the top if it names none."""
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for field, field_messages in error.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
