@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("evolve.accounts.urls")),
     path("children/", include("evolve.people.urls")),
     path("referrals/", include("referrals.urls")),
+    path("cases/", include("evolve.cases.urls")),
     path("notifications/", include("evolve.notifications.urls")),
     path("api/", include("evolve.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

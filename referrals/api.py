@@ -212,7 +212,14 @@ class ReferralActionApi(APIView):
     @extend_schema(
         request=ActionSerializer,
         responses={200: ReferralSerializer},
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=[*TRANSITIONS, "mash_check"])],
+        parameters=[
+            OpenApiParameter(
+                "action",
+                str,
+                OpenApiParameter.PATH,
+                enum=[*(name for name in TRANSITIONS if name != "evolve_decide"), "mash_check"],
+            )
+        ],
     )
     def post(self, request: Request, public_id: str, action: str) -> Response:
         """Take one step: submit, ask_clarification, record_clarification, log, screen, send_to_mash,

@@ -19,6 +19,8 @@ from evolve.accounts.roles import FRONT_DOOR_ROLES, Role
 from referrals.models import Referral
 from referrals.states import State
 
+EVOLVE_STATES = (State.CO_ALLOCATED, State.DECIDED)
+
 
 class ReferralPolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -34,7 +36,7 @@ class ReferralPolicy:
         if user.has_role(*FRONT_DOOR_ROLES):
             allowed |= ~Q(state=State.DRAFT) & child_visible
         if user.is_team_member:
-            allowed |= Q(state=State.CO_ALLOCATED, team_id=user.team_id) & child_visible
+            allowed |= Q(state__in=EVOLVE_STATES, team_id=user.team_id) & child_visible
         if user.has_role(Role.HEAD_OF_SERVICE):
             # Every referral made without the child's consent is reviewed by the Head of Service.
             allowed |= Q(consent=Referral.Consent.DISPENSED_WITH) & ~Q(state=State.DRAFT) & child_visible

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from evolve.access import gate
 from evolve.accounts.models import User
@@ -98,3 +98,45 @@ def referral_list_for_user(*, user: User, state: str = "") -> QuerySet[Referral]
 def referrals_made_by(*, user: User) -> QuerySet[Referral]:
     """A referrer's own referrals, newest first: what they sent and what happened to it."""
     return Referral.objects.filter(referrer=user).select_related("referrer_agency").order_by("-created_at")
+
+
+def referrals_awaiting_evolve_decision(*, user: User) -> QuerySet[Referral]:
+    """Referrals co-allocated to the user's team and not yet decided: urgent first, then oldest."""
+    referrals = gate.visible_to(user, Referral.objects.filter(state=State.CO_ALLOCATED, team_id=user.team_id or 0))
+    return referrals.select_related("child", "referrer_agency", "team").order_by("-urgency", "co_allocated_at", "id")
+
+
+def referrals_by_ids(*, user: User, ids: list[int]) -> QuerySet[Referral]:
+    """The referrals among `ids` that the user may see, with their child."""
+    return gate.visible_to(user, Referral.objects.filter(pk__in=ids)).select_related("child", "referrer_agency")
+
+
+def referral_counts_by_child(*, child_ids: list[int]) -> dict[int, int]:
+    """How many referrals (beyond drafts) each child has had: part of what the team already holds. One query."""
+    rows = (
+        Referral.objects.filter(child_id__in=child_ids)
+        .exclude(state=State.DRAFT)
+        .values("child_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["child_id"]: row["count"] for row in rows}
+
+
+def referral_deadlines_for(*, referral_ids: list[int]) -> dict[int, list[tuple[Deadline, DeadlineStatus]]]:
+    """Each referral's own clocks with where they stand, for a queue. One query."""
+    deadlines = deadlines_for_subjects(subject_type="referral", subject_ids=referral_ids)
+    return {
+        referral_id: [(deadline, deadline_status(deadline=deadline)) for deadline in found]
+        for referral_id, found in deadlines.items()
+    }
+
+
+def referral_for_update(*, referral_id: int) -> Referral:
+    """Lock a referral's row for the rest of the transaction, so two people deciding at once are taken in turn."""
+    return Referral.objects.select_for_update(of=("self",)).select_related("child", "referrer", "team").get(pk=referral_id)
+
+
+def referral_for_check(*, referral_id: int) -> Referral:
+    """The referral an agency check asks about, for the person asked to check (who may be outside the team). Only
+    evolve.cases calls this, after its own gate has shown the check is theirs to answer."""
+    return Referral.objects.select_related("child", "referrer_agency").get(pk=referral_id)

@@ -673,3 +673,42 @@ def referral_co_allocate(*, referral: Referral, by: User, based_on_version: int,
     _meet_open_deadlines(done)
     _evolve_notified(done, by, decision.team)
     return done
+
+
+def referral_evolve_acknowledge(*, referral: Referral) -> None:
+    """The team manager or detective sergeant has taken the referral up: the 24-hour notification clock is met."""
+    for deadline in deadlines_for_subjects(subject_type=SUBJECT, subject_ids=[referral.pk]).get(referral.pk, []):
+        if deadline.met_at is None and deadline.kind == DeadlineKind.NOTIFICATION:
+            deadline_meet(deadline=deadline)
+
+
+@transaction.atomic
+def referral_evolve_decide(
+    *, referral: Referral, by: User, summary: str, rationale: str, outcome: str = "", letter: str = ""
+) -> Referral:
+    """The daily review's decision is made (evolve.cases decides it; this moves the referral on and, for advice,
+    sends the letter to the referrer). Refused if the referral is no longer waiting for a decision."""
+    current_version = Referral.objects.values_list("version", flat=True).get(pk=referral.pk)
+
+    def apply(current: Referral) -> None:
+        if letter:
+            current.outcome, current.outcome_letter = outcome[:300], letter
+
+    done = _transition(
+        referral=referral,
+        name="evolve_decide",
+        by=by,
+        based_on_version=current_version,
+        summary=summary,
+        rationale=rationale,
+        apply=apply,
+    )
+    referral_evolve_acknowledge(referral=done)
+    if letter:
+        notify(
+            users=[done.referrer],
+            subject="Evolve has replied to your referral",
+            body="The Evolve team has decided what happens next and written to you. Read the letter on the referral.",
+            url=_referral_url(done),
+        )
+    return done

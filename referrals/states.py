@@ -20,6 +20,7 @@ class State(models.TextChoices):
     SCREENED = "screened", "Screened, waiting for the triage manager"
     WITH_MASH = "with_mash", "With the MASH"
     CO_ALLOCATED = "co_allocated", "Co-allocated to Evolve"
+    DECIDED = "decided", "Decided by Evolve"
     CLOSED = "closed", "Closed"
 
 
@@ -81,6 +82,15 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({State.WITH_MASH}),
             State.CO_ALLOCATED,
             frozenset({Role.MASH_WORKER}),
+        ),
+        # The daily review's decision: agreed by the team manager and the detective sergeant, or made by the
+        # service manager a disagreement was escalated to (evolve.cases.services decides which; this says who may).
+        Transition(
+            "evolve_decide",
+            "Record the Evolve decision",
+            frozenset({State.CO_ALLOCATED}),
+            State.DECIDED,
+            frozenset({Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT, Role.SERVICE_MANAGER}),
         ),
         Transition(
             "close_at_mash",

@@ -219,7 +219,7 @@ def _available_steps(user: User, referral: Referral) -> list[str]:
     steps += [
         transition.name
         for transition in transitions_from(referral.state)
-        if transition.name not in ("submit", "refer_to_evolve")
+        if transition.name not in ("submit", "refer_to_evolve", "evolve_decide")  # own pages
         and may_take(transition=transition, roles=user.roles, is_referrer=is_referrer)
     ]
     if user.has_role(Role.HEAD_OF_SERVICE) and consent_review_open(referral=referral):

@@ -39,3 +39,14 @@ def child_access_grant(*, child: models.Model, user: User) -> None:
 def child_access_revoke(*, child: models.Model, user: User) -> None:
     with transaction.atomic():
         remove_perm(VIEW_CHILD, user, child)
+
+
+def granted_child_filter(*, user: User, field: str = "child_id") -> models.Q:
+    """Like `granted_children`, for a model that points at a child through `field`."""
+    direct = ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record")
+    through_groups = ChildGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_child_record"
+    )
+    return models.Q(**{f"{field}__in": direct.values("content_object_id")}) | models.Q(
+        **{f"{field}__in": through_groups.values("content_object_id")}
+    )

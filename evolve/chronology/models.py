@@ -17,6 +17,11 @@ class ChronologyEntry(models.Model):
     # What it came from, e.g. ("referral", 42), so a page can link back without this app importing that one.
     source_type = models.CharField(max_length=40)
     source_id = models.BigIntegerField()
+    # An entry about a record restricted to one agency (a health clinical note, police intelligence) is seen only by
+    # that agency and by those it was shared with through the information-sharing ledger (same source).
+    restricted_to_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

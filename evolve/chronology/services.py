@@ -23,6 +23,7 @@ def chronology_record(
     source_id: int,
     rationale: str = "",
     occurred_at: datetime | None = None,
+    restricted_to_agency_id: int | None = None,
 ) -> ChronologyEntry:
     return ChronologyEntry.objects.create(
         child_id=child_id,
@@ -34,4 +35,5 @@ def chronology_record(
         rationale=rationale,
         source_type=source_type,
         source_id=source_id,
+        restricted_to_agency_id=restricted_to_agency_id,
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evolve.clock.calendar import LONDON, WORKING_DAY, real_time_between, working_time_between
@@ -123,3 +124,8 @@ def deadlines_for_subjects(*, subject_type: str, subject_ids: Iterable[int]) -> 
 def deadline_pause_history(*, deadline: Deadline) -> list[DeadlinePause]:
     """Every pause of a deadline, oldest first, with who paused and who resumed it."""
     return list(DeadlinePause.objects.filter(deadline=deadline).select_related("by", "resumed_by"))
+
+
+def open_deadlines(*, subject_type: str, kind: str) -> QuerySet[Deadline]:
+    """Deadlines of one kind for one type of subject that are not yet met, soonest due first."""
+    return Deadline.objects.filter(subject_type=subject_type, kind=kind, met_at__isnull=True).order_by("due_at", "id")

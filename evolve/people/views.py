@@ -107,7 +107,7 @@ def child_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "alias_form": ChildAliasForm(),
         "identifier_form": ChildIdentifierForm(),
         "address_form": ChildAddressForm(),
-        "chronology": list(chronology_for_child(child_id=child.pk)[:CHRONOLOGY_SHOWN]),
+        "chronology": list(chronology_for_child(child_id=child.pk, viewer=user)[:CHRONOLOGY_SHOWN]),
     }
     return render(request, "people/child_detail.html", context)
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "evolve.clock",
     "evolve.notifications",
     "evolve.health",
+    "evolve.cases",
     "evolve.demo",
     # The domain.
     "referrals",

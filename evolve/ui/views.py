@@ -27,6 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "children_visible": child_list_for_user(user=user).count(),
         "may_record_child": may_record_child(user),
         "queues": [(stage, title) for stage, title, roles in FRONT_DOOR_QUEUES if user.has_role(*roles)],
+        # Anyone who may be asked to check their agency's records, or who holds or oversees cases.
+        "evolve_links": bool(user.roles) and not user.has_role(Role.GOVERNANCE, Role.ADMINISTRATOR),
     }
     return render(request, "ui/home.html", context)
 

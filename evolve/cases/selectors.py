@@ -1,0 +1,443 @@
+"""Reading the daily review and the child's case: always through the gate, with every page's cost fixed (a few
+queries whatever the number of referrals, notes or allocations), and every child shown written to the access log."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from evolve.access import gate
+from evolve.access.models import InformationShare
+from evolve.access.sharing import ledger_for_child
+from evolve.accounts.models import Agency, User
+from evolve.accounts.roles import Role
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from evolve.cases.models import (
+    AgencyCheck,
+    Allocation,
+    AllocationRole,
+    Case,
+    CaseNote,
+    CaseStatusChange,
+    ChildWords,
+    Decision,
+    DecisionView,
+    Escalation,
+)
+from evolve.cases.services import DECISION_SUBJECT, latest_views
+from evolve.chronology.models import ChronologyEntry
+from evolve.chronology.selectors import chronology_for_child
+from evolve.clock.models import Deadline, DeadlineKind
+from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_for_subjects, open_deadlines
+from referrals.selectors import (
+    referral_counts_by_child,
+    referral_deadlines_for,
+    referrals_awaiting_evolve_decision,
+)
+
+QUEUE_LIMIT = 200
+CHRONOLOGY_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Holds:
+    """What the team already holds about the child, for the daily review."""
+
+    referrals: int
+    case: Case | None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    referral: Any
+    deadlines: list[tuple[Deadline, DeadlineStatus]]
+    checks: list[AgencyCheck]
+    views: dict[str, DecisionView]
+    escalation: Escalation | None
+    holds: Holds
+
+    @property
+    def checks_outstanding(self) -> list[AgencyCheck]:
+        return [check for check in self.checks if check.answered_at is None]
+
+    @property
+    def disagreed(self) -> bool:
+        return len(self.views) == 2 and len({view.kind for view in self.views.values()}) == 2
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    decision: Decision
+    deadline: Deadline
+    status: DeadlineStatus
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    waiting: list[ReviewRow]
+    strategy_due: list[StrategyRow]
+
+
+def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
+    ids = [r.pk for r in referrals]
+    checks: dict[int, list[AgencyCheck]] = defaultdict(list)
+    for check in gate.visible_to(user, AgencyCheck.objects.filter(referral_id__in=ids)).select_related(
+        "agency", "owner"
+    ):
+        checks[check.referral_id].append(check)
+    escalations = {e.referral_id: e for e in Escalation.objects.filter(referral_id__in=ids, resolved_at__isnull=True)}
+    views = latest_views(referral_ids=ids)
+    deadlines = referral_deadlines_for(referral_ids=ids)
+    child_ids = [r.child_id for r in referrals if r.child_id]
+    counts = referral_counts_by_child(child_ids=child_ids)
+    cases = {case.child_id: case for case in Case.objects.filter(child_id__in=child_ids, team_id=user.team_id or 0)}
+    return [
+        ReviewRow(
+            referral=r,
+            deadlines=deadlines.get(r.pk, []),
+            checks=checks.get(r.pk, []),
+            views=views.get(r.pk, {}),
+            escalation=escalations.get(r.pk),
+            holds=Holds(
+                referrals=counts.get(r.child_id, 0),
+                case=cases.get(r.child_id),
+            ),
+        )
+        for r in referrals
+    ]
+
+
+def daily_review_queue(*, user: User) -> ReviewQueue:
+    """New referrals to Evolve, urgent first then oldest, and the strategy discussions due from decisions made."""
+    referrals = list(referrals_awaiting_evolve_decision(user=user)[:QUEUE_LIMIT])
+    waiting = _review_rows(user, referrals)
+    due = list(open_deadlines(subject_type=DECISION_SUBJECT, kind=DeadlineKind.STRATEGY_DISCUSSION)[:QUEUE_LIMIT])
+    decisions = {
+        d.pk: d
+        for d in Decision.objects.filter(
+            pk__in=[deadline.subject_id for deadline in due], case__in=gate.visible_to(user, Case.objects.all())
+        ).select_related("case__child")
+    }
+    strategy = [
+        StrategyRow(decision=decisions[d.subject_id], deadline=d, status=deadline_status(deadline=d))
+        for d in due
+        if d.subject_id in decisions
+    ]
+    children = [r.child for r in referrals if r.child is not None]
+    children += [row.decision.case.child for row in strategy if row.decision.case]
+    if children:
+        record_access(user=user, children=children, action=AccessAction.LISTED, what="daily review queue")
+    return ReviewQueue(waiting=waiting, strategy_due=strategy)
+
+
+def review_row_for_user(*, user: User, public_id: uuid.UUID | str) -> ReviewRow:
+    """One referral in the daily review, with everything the decision page shows. 404 if not the user's to see."""
+    from referrals.selectors import referral_get_for_user
+
+    referral = referral_get_for_user(user=user, public_id=public_id)
+    return _review_rows(user, [referral])[0]
+
+
+def decision_for_referral(*, referral_id: int) -> Decision | None:
+    return (
+        Decision.objects.filter(referral_id=referral_id)
+        .select_related("case", "decided_by", "team_manager_view__by", "detective_sergeant_view__by", "escalation")
+        .first()
+    )
+
+
+def decision_views_history(*, referral_id: int) -> list[DecisionView]:
+    return list(DecisionView.objects.filter(referral_id=referral_id).select_related("by__agency"))
+
+
+# The child's case --------------------------------------------------------------------------------------------------
+
+
+def case_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Case:
+    return gate.get_visible_or_404(
+        user,
+        Case.objects.select_related("child", "team", "case_holder__agency", "key_individual__agency", "opened_by"),
+        public_id=public_id,
+    )
+
+
+def case_for_child(*, user: User, child_id: int) -> Case | None:
+    return gate.visible_to(user, Case.objects.filter(child_id=child_id)).first()
+
+
+def notes_for_case(*, user: User, case: Case, search: str = "") -> QuerySet[CaseNote]:
+    notes = gate.visible_to(user, CaseNote.objects.filter(case=case)).select_related(
+        "author", "agency", "restricted_to_agency"
+    )
+    if search.strip():
+        notes = notes.filter(text__icontains=search.strip())
+    return notes
+
+
+@dataclass
+class CasePage:
+    case: Case
+    allocations: list[Allocation]
+    notes: list[CaseNote]
+    child_words: list[ChildWords]
+    decisions: list[tuple[Decision, list[tuple[Deadline, DeadlineStatus]]]]
+    open_checks: list[AgencyCheck]
+    status_changes: list[CaseStatusChange]
+    ledger: list[InformationShare]
+    chronology: list[ChronologyEntry]
+    shares_by_note: dict[int, list[InformationShare]] = field(default_factory=dict)
+
+    @property
+    def current_allocations(self) -> list[Allocation]:
+        return [a for a in self.allocations if a.end_on is None]
+
+    @property
+    def past_allocations(self) -> list[Allocation]:
+        return [a for a in self.allocations if a.end_on is not None]
+
+    @property
+    def review_overdue(self) -> bool:
+        return bool(self.case.is_open and self.case.next_review_on and self.case.next_review_on < timezone.localdate())
+
+    @property
+    def open_deadlines(self) -> list[tuple[Decision, Deadline, DeadlineStatus]]:
+        return [(d, dl, st) for d, clocks in self.decisions for dl, st in clocks if dl.met_at is None]
+
+
+def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
+    """Everything the case page shows, in a fixed number of queries; the read is logged with the notes shown."""
+    allocations = list(Allocation.objects.filter(case=case).select_related("user__agency"))
+    notes = list(notes_for_case(user=user, case=case, search=search)[:200])
+    decisions = list(
+        Decision.objects.filter(case=case).select_related(
+            "decided_by", "team_manager_view__by", "detective_sergeant_view__by"
+        )
+    )
+    clocks = deadlines_for_subjects(subject_type=DECISION_SUBJECT, subject_ids=[d.pk for d in decisions])
+    open_checks = list(
+        gate.visible_to(
+            user, AgencyCheck.objects.filter(referral__child_id=case.child_id, answered_at__isnull=True)
+        ).select_related("agency", "owner")
+    )
+    ledger = list(ledger_for_child(child_id=case.child_id))
+    shares_by_note: dict[int, list[InformationShare]] = defaultdict(list)
+    for share in ledger:
+        if share.source_type == "case_note" and share.source_id:
+            shares_by_note[share.source_id].append(share)
+    for note in notes:
+        note.shares = shares_by_note.get(note.pk, [])  # type: ignore[attr-defined]
+    page = CasePage(
+        case=case,
+        allocations=allocations,
+        notes=notes,
+        child_words=list(ChildWords.objects.filter(case=case).select_related("recorded_by__agency")),
+        decisions=[(d, [(dl, deadline_status(deadline=dl)) for dl in clocks.get(d.pk, [])]) for d in decisions],
+        open_checks=open_checks,
+        status_changes=list(CaseStatusChange.objects.filter(case=case).select_related("by")),
+        ledger=ledger,
+        chronology=list(chronology_for_child(child_id=case.child_id, viewer=user)[:CHRONOLOGY_SHOWN]),
+        shares_by_note=dict(shares_by_note),
+    )
+    shown = ",".join(str(note.pk) for note in notes)
+    record_access(user=user, children=[case.child], action=AccessAction.VIEWED, what=f"case {case.pk}; notes [{shown}]")
+    return page
+
+
+def cases_for_user(*, user: User, include_closed: bool = False) -> QuerySet[Case]:
+    """The cases the user may see, with who holds them: for a case holder outside the team, only their own."""
+    cases = gate.visible_to(user, Case.objects.all()).select_related("child", "case_holder", "key_individual")
+    if not include_closed:
+        cases = cases.filter(closed_at__isnull=True)
+    return cases.prefetch_related(
+        Prefetch("allocations", queryset=Allocation.objects.filter(end_on__isnull=True).select_related("user"))
+    ).order_by("child__last_name", "child__first_name", "id")
+
+
+def children_awaiting_ra_meeting(*, user: User) -> list[Case]:
+    """The list the weekly CSE Risk Assessment Meeting's agenda is built from: children referred to it, oldest first."""
+    cases = list(
+        gate.visible_to(user, Case.objects.filter(awaiting_ra_meeting_since__isnull=False, closed_at__isnull=True))
+        .select_related("child", "case_holder")
+        .order_by("awaiting_ra_meeting_since", "id")
+    )
+    if cases:
+        record_access(
+            user=user, children=[c.child for c in cases], action=AccessAction.LISTED, what="awaiting the RA meeting"
+        )
+    return cases
+
+
+def checks_for_owner(*, user: User) -> list[AgencyCheck]:
+    """The agency checks the user has been asked to answer, soonest due first."""
+    return list(
+        AgencyCheck.objects.filter(owner=user, answered_at__isnull=True)
+        .select_related("agency", "requested_by")
+        .order_by("due_at", "id")
+    )
+
+
+def check_get_for_user(*, user: User, public_id: uuid.UUID | str) -> AgencyCheck:
+    check = gate.get_visible_or_404(
+        user, AgencyCheck.objects.select_related("agency", "owner", "requested_by", "answered_by"), public_id=public_id
+    )
+    return check
+
+
+def check_referral(*, check: AgencyCheck) -> Any:
+    """What the person asked needs to check their records: the child's identity and the concern. The check's own
+    gate authorised the read, so this does not go through the referral's gate (the owner may be outside the team)."""
+    from referrals.selectors import referral_for_check
+
+    referral = referral_for_check(referral_id=check.referral_id)
+    return referral
+
+
+def escalation_referral(*, escalation: Escalation) -> Any:
+    """The referral a disagreement is about, for the service manager deciding it (authorised by the escalation)."""
+    from referrals.selectors import referral_for_check
+
+    return referral_for_check(referral_id=escalation.referral_id)
+
+
+def escalations_for_user(*, user: User) -> list[Escalation]:
+    return list(
+        gate.visible_to(user, Escalation.objects.filter(resolved_at__isnull=True))
+        .select_related("raised_by")
+        .order_by("raised_at")
+    )
+
+
+def escalation_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Escalation:
+    return gate.get_visible_or_404(
+        user,
+        Escalation.objects.select_related("raised_by", "resolved_by").prefetch_related("agencies"),
+        public_id=public_id,
+    )
+
+
+# Caseloads ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerLoad:
+    user: User
+    open_cases: int = 0
+    roles: Counter[str] = field(default_factory=Counter)
+    overdue_reviews: int = 0
+    overdue_checks: int = 0
+    cases_held: int = 0
+
+    @property
+    def role_labels(self) -> list[tuple[str, int]]:
+        return [(AllocationRole(role).label, count) for role, count in sorted(self.roles.items())]
+
+
+@dataclass
+class AgencyLoad:
+    agency: Agency | None
+    workers: int = 0
+    open_cases: int = 0
+    overdue_reviews: int = 0
+    overdue_checks: int = 0
+
+
+def caseloads(*, user: User) -> tuple[list[WorkerLoad], list[AgencyLoad]]:
+    """Per worker and per agency: open children, roles held, overdue reviews and overdue agency checks. The team
+    manager and the detective sergeant see their team; other managers see their own agency's workers."""
+    today = timezone.localdate()
+    now = timezone.now()
+    allocations = Allocation.objects.filter(end_on__isnull=True, case__closed_at__isnull=True)
+    team_id, agency_id = user.team_id or 0, user.agency_id or 0
+    if user.is_team_member:
+        allocations = allocations.filter(case__team_id=team_id)
+        held = Case.objects.filter(team_id=team_id, closed_at__isnull=True, case_holder__isnull=False)
+        checks = AgencyCheck.objects.filter(referral__team_id=team_id)
+    else:
+        allocations = allocations.filter(user__agency_id=agency_id)
+        held = Case.objects.filter(closed_at__isnull=True, case_holder__agency_id=agency_id)
+        checks = AgencyCheck.objects.filter(owner__agency_id=agency_id)
+    loads: dict[int, WorkerLoad] = {}
+    users: dict[int, User] = {}
+    rows = allocations.values("user_id", "role", "case_id", "case__next_review_on")
+    per_user_cases: dict[int, set[int]] = defaultdict(set)
+    per_user_overdue: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        per_user_cases[row["user_id"]].add(row["case_id"])
+        load = loads.setdefault(row["user_id"], WorkerLoad(user=None))  # type: ignore[arg-type]
+        load.roles[row["role"]] += 1
+        if row["case__next_review_on"] and row["case__next_review_on"] < today:
+            per_user_overdue[row["user_id"]].add(row["case_id"])
+    for holder_id in held.values_list("case_holder_id", flat=True):
+        if holder_id is not None:
+            loads.setdefault(holder_id, WorkerLoad(user=None)).cases_held += 1  # type: ignore[arg-type]
+    overdue = checks.filter(answered_at__isnull=True, due_at__lt=now).values_list("owner_id").annotate(n=Count("id"))
+    for owner_id, count in overdue:
+        loads.setdefault(owner_id, WorkerLoad(user=None)).overdue_checks = count  # type: ignore[arg-type]
+    for person in User.objects.filter(pk__in=list(loads)).select_related("agency"):
+        users[person.pk] = person
+    result = []
+    for user_id, load in loads.items():
+        load.user = users[user_id]
+        load.open_cases = len(per_user_cases.get(user_id, set()))
+        load.overdue_reviews = len(per_user_overdue.get(user_id, set()))
+        result.append(load)
+    result.sort(key=lambda w: (w.user.agency.name if w.user.agency else "", w.user.last_name, w.user.first_name))
+    agencies: dict[int | None, AgencyLoad] = {}
+    agency_cases: dict[int | None, set[int]] = defaultdict(set)
+    agency_overdue: dict[int | None, set[int]] = defaultdict(set)
+    for load in result:
+        key = load.user.agency_id
+        entry = agencies.setdefault(key, AgencyLoad(agency=load.user.agency))
+        entry.workers += 1
+        entry.overdue_checks += load.overdue_checks
+        agency_cases[key] |= per_user_cases.get(load.user.pk, set())
+        agency_overdue[key] |= per_user_overdue.get(load.user.pk, set())
+    for key, entry in agencies.items():
+        entry.open_cases = len(agency_cases[key])
+        entry.overdue_reviews = len(agency_overdue[key])
+    return result, sorted(agencies.values(), key=lambda a: a.agency.name if a.agency else "")
+
+
+def overdue_review_count(*, user: User) -> int:
+    """Open cases the user may see whose review date has passed: for the home page and queues."""
+    return gate.visible_to(
+        user, Case.objects.filter(closed_at__isnull=True, next_review_on__lt=timezone.localdate())
+    ).count()
+
+
+def people_to_allocate(*, case: Case) -> QuerySet[User]:
+    """Who may be allocated: the team's members and case-holding social workers, never the governance group."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(team_id=case.team_id) | Q(roles__overlap=[Role.CASE_HOLDING_SOCIAL_WORKER.value]))
+        .exclude(roles__overlap=[Role.GOVERNANCE.value])
+        .select_related("agency")
+        .order_by("last_name", "first_name")
+    )
+
+
+def case_holders() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True, roles__overlap=[Role.CASE_HOLDING_SOCIAL_WORKER.value])
+        .select_related("agency")
+        .order_by("last_name", "first_name")
+    )
+
+
+def agencies_all() -> QuerySet[Agency]:
+    return Agency.objects.order_by("name")
+
+
+def people_in_agency(*, agency_id: int) -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True, agency_id=agency_id)
+        .exclude(roles__overlap=[Role.GOVERNANCE.value, Role.ADMINISTRATOR.value])
+        .order_by("last_name", "first_name")
+    )
