@@ -1,0 +1,316 @@
+"""The daily review and case pages, as each role meets them: who may open them, who may act, what a refused or
+invalid step says, and what each page costs in queries however much data there is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from evolve.accounts.models import User
+from evolve.audit.models import AccessLogEntry
+from evolve.cases.models import Case, CaseNote, DecisionKind, DecisionView
+from evolve.cases.services import allocation_add, case_note_add, child_words_add
+from referrals.models import Referral
+
+pytestmark = pytest.mark.django_db
+
+TEAM_ROLES = ["tm", "ds", "practitioner", "nurse", "officer"]
+NOT_TEAM = ["teacher", "spoc", "triage", "mash", "head_of_service", "governance", "case_holder", "di"]
+
+
+@pytest.mark.parametrize("who", TEAM_ROLES)
+def test_team_members_open_the_daily_review(
+    who: str, crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    response = sign_in(crew[who]).get(reverse("cases:review-queue"))
+    assert response.status_code == 200
+    assert "Maisie Fenwick" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", NOT_TEAM)
+def test_no_one_outside_the_team_opens_the_daily_review(
+    who: str, crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    client = sign_in(crew[who])
+    assert client.get(reverse("cases:review-queue")).status_code == 403
+    assert client.get(reverse("cases:review-detail", args=[waiting.public_id])).status_code == 403
+
+
+def test_a_team_member_of_another_team_does_not_see_the_referral(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    client = sign_in(crew["other_team_member"])
+    assert "Maisie" not in client.get(reverse("cases:review-queue")).content.decode()
+    assert client.get(reverse("cases:review-detail", args=[waiting.public_id])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["practitioner", "nurse", "officer"])
+def test_only_the_team_manager_and_the_detective_sergeant_may_decide(
+    who: str, crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    client = sign_in(crew[who])
+    page = client.get(reverse("cases:review-detail", args=[waiting.public_id])).content.decode()
+    assert "Record my decision" not in page
+    response = client.post(
+        reverse("cases:review-action", args=[waiting.public_id, "decide"]),
+        {"kind": DecisionKind.RISK_ASSESSMENT_MEETING, "rationale": "I think so"},
+    )
+    assert response.status_code == 409
+    assert "not available to you" in response.content.decode()
+    assert not DecisionView.objects.exists()
+
+
+def test_a_decision_without_reasons_is_refused_and_the_choice_kept(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    response = sign_in(crew["tm"]).post(
+        reverse("cases:review-action", args=[waiting.public_id, "decide"]), {"kind": "urgent_cin", "rationale": " "}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert 'value="urgent_cin" checked' in page
+    assert not DecisionView.objects.exists()
+
+
+def test_advice_needs_the_words_for_the_letter(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    response = sign_in(crew["ds"]).post(
+        reverse("cases:review-action", args=[waiting.public_id, "decide"]),
+        {"kind": DecisionKind.REFERRER_ADVICE, "rationale": "Below threshold", "advice": ""},
+    )
+    assert response.status_code == 400
+    assert "goes in the letter" in response.content.decode()
+
+
+def test_both_agreeing_makes_the_decision_and_a_third_try_is_refused(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    url = reverse("cases:review-action", args=[waiting.public_id, "decide"])
+    data = {"kind": DecisionKind.RISK_ASSESSMENT_MEETING, "rationale": "Needs the meeting"}
+    assert sign_in(crew["tm"]).post(url, data).status_code == 302
+    response = sign_in(crew["ds"]).post(url, data, follow=True)
+    assert "Decision agreed: Refer to the CSE Risk Assessment Meeting" in response.content.decode()
+    again = sign_in(crew["tm"]).post(url, {**data, "kind": DecisionKind.URGENT_CIN})
+    assert again.status_code == 409
+    assert DecisionView.objects.count() == 2
+    listed = sign_in(crew["tm"]).get(reverse("cases:awaiting-meeting")).content.decode()
+    assert "Maisie Fenwick" in listed
+
+
+def test_disagreeing_offers_escalation_to_the_service_managers(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    url = reverse("cases:review-action", args=[waiting.public_id, "decide"])
+    sign_in(crew["tm"]).post(url, {"kind": DecisionKind.URGENT_CIN, "rationale": "CIN now"})
+    response = sign_in(crew["ds"]).post(
+        url, {"kind": DecisionKind.STRATEGY_DISCUSSION, "rationale": "s47"}, follow=True
+    )
+    page = response.content.decode()
+    assert "differs from your colleague" in page
+    assert "Escalate the disagreement" in page
+    escalate = reverse("cases:review-action", args=[waiting.public_id, "escalate"])
+    assert sign_in(crew["ds"]).post(escalate, {"note": "We cannot agree"}).status_code == 302
+    di = sign_in(crew["di"])
+    escalations = di.get(reverse("cases:escalation-list")).content.decode()
+    assert "Raised by" in escalations
+    from evolve.cases.models import Escalation
+
+    escalation = Escalation.objects.get()
+    detail = reverse("cases:escalation-detail", args=[escalation.public_id])
+    assert sign_in(crew["health_manager"]).get(detail).status_code == 404
+    done = sign_in(crew["di"]).post(
+        detail, {"kind": DecisionKind.STRATEGY_DISCUSSION, "rationale": "Risk of significant harm"}, follow=True
+    )
+    assert "Decided on escalation by" in done.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.state == "decided"
+
+
+def test_the_case_page_shows_identity_allocations_words_notes_and_the_deadline(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting, DecisionKind.STRATEGY_DISCUSSION)
+    allocation_add(
+        case=case, by=crew["tm"], user=crew["officer"], role="police_investigation", start_on=timezone.localdate()
+    )
+    child_words_add(
+        case=case, by=crew["practitioner"], kind="wishes", words="I want my phone back", said_on=timezone.localdate()
+    )
+    case_note_add(case=case, by=crew["practitioner"], text="Home visit done.")
+    page = sign_in(crew["officer"]).get(reverse("cases:case-detail", args=[case.public_id])).content.decode()
+    for shown in (
+        "Maisie Fenwick",
+        "Police investigation",
+        "I want my phone back",
+        "Home visit done.",
+        "Strategy discussion",
+        "hours left",
+    ):
+        assert shown in page
+
+
+def test_the_team_member_writes_a_note_and_a_restricted_one_stays_in_the_agency(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting)
+    url = reverse("cases:case-action", args=[case.public_id, "note"])
+    assert (
+        sign_in(crew["nurse"]).post(url, {"text": "Clinical: sexual health clinic", "restricted": "on"}).status_code
+        == 302
+    )
+    note = CaseNote.objects.get()
+    assert note.restricted_to_agency == crew["nurse"].agency
+    officer_page = sign_in(crew["officer"]).get(reverse("cases:case-detail", args=[case.public_id])).content.decode()
+    assert "sexual health clinic" not in officer_page
+    share = reverse("cases:note-share", args=[case.public_id, note.public_id])
+    assert sign_in(crew["officer"]).get(share).status_code == 404
+    response = sign_in(crew["nurse"]).post(
+        share,
+        {
+            "to": f"user-{crew['officer'].pk}",
+            "lawful_basis": "safeguarding",
+            "consent": "not_sought",
+            "reason_without_consent": "",
+        },
+    )
+    assert response.status_code == 400
+    assert "reason for sharing without consent" in response.content.decode()
+    sign_in(crew["nurse"]).post(
+        share,
+        {
+            "to": f"user-{crew['officer'].pk}",
+            "lawful_basis": "safeguarding",
+            "consent": "not_sought",
+            "reason_without_consent": "Risk of serious harm tonight",
+        },
+    )
+    officer_page = sign_in(crew["officer"]).get(reverse("cases:case-detail", args=[case.public_id])).content.decode()
+    assert "sexual health clinic" in officer_page
+    assert "Shared with" in officer_page
+
+
+@pytest.mark.parametrize("who", ["practitioner", "officer", "case_holder", "teacher"])
+def test_only_the_tm_and_ds_manage_the_case(
+    who: str, crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting)
+    if who == "case_holder":
+        allocation_add(
+            case=case, by=crew["tm"], user=crew["case_holder"], role="social_work_lead", start_on=timezone.localdate()
+        )
+    response = sign_in(crew[who]).post(
+        reverse("cases:case-action", args=[case.public_id, "close"]), {"reason": "Done", "version": case.version}
+    )
+    assert response.status_code in (403, 404)
+    case.refresh_from_db()
+    assert case.closed_at is None
+
+
+def test_closing_needs_a_reason_and_a_stale_page_is_told(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting)
+    url = reverse("cases:case-action", args=[case.public_id, "close"])
+    client = sign_in(crew["tm"])
+    assert client.post(url, {"reason": "", "version": case.version}).status_code == 400
+    stale = client.post(url, {"reason": "Risk reduced", "version": case.version - 1})
+    assert stale.status_code == 409
+    assert "Someone else changed this case" in stale.content.decode()
+    assert client.post(url, {"reason": "Risk reduced", "version": case.version}).status_code == 302
+    case.refresh_from_db()
+    assert case.closed_at is not None and case.closure_reason == "Risk reduced"
+
+
+def test_a_case_holder_outside_the_team_sees_only_their_allocated_children(
+    crew: dict[str, User],
+    at_stage: Callable[[str], Referral],
+    decide: Callable[..., Case],
+    sign_in: Callable[[User], Client],
+) -> None:
+    mine = decide(at_stage("co_allocated"))
+    other = decide(at_stage("co_allocated"))
+    allocation_add(
+        case=mine, by=crew["tm"], user=crew["case_holder"], role="social_work_lead", start_on=timezone.localdate()
+    )
+    client = sign_in(crew["case_holder"])
+    listed = client.get(reverse("cases:case-list")).content.decode()
+    assert listed.count(reverse("cases:case-detail", args=[mine.public_id])) == 1
+    assert str(other.public_id) not in listed
+    assert client.get(reverse("cases:case-detail", args=[mine.public_id])).status_code == 200
+    assert client.get(reverse("cases:case-detail", args=[other.public_id])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["governance", "teacher", "spoc", "other_team_member"])
+def test_people_with_no_part_in_the_case_cannot_open_it(
+    who: str, crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting)
+    assert sign_in(crew[who]).get(reverse("cases:case-detail", args=[case.public_id])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["tm", "ds", "di", "head_of_service"])
+def test_managers_see_caseloads(who: str, crew: dict[str, User], sign_in: Callable[[User], Client]) -> None:
+    assert sign_in(crew[who]).get(reverse("cases:caseloads")).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["practitioner", "case_holder", "governance", "teacher"])
+def test_others_do_not_see_caseloads(who: str, crew: dict[str, User], sign_in: Callable[[User], Client]) -> None:
+    assert sign_in(crew[who]).get(reverse("cases:caseloads")).status_code == 403
+
+
+def test_the_case_page_logs_the_notes_it_showed(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting)
+    note = case_note_add(case=case, by=crew["practitioner"], text="Seen at school.")
+    sign_in(crew["officer"]).get(reverse("cases:case-detail", args=[case.public_id]))
+    entry = AccessLogEntry.objects.filter(user=crew["officer"], child=case.child).latest("id")
+    assert f"notes [{note.pk}]" in entry.what
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_daily_review_costs_the_same_with_six_referrals_as_with_one(
+    crew: dict[str, User], at_stage: Callable[[str], Referral], sign_in: Callable[[User], Client]
+) -> None:
+    at_stage("co_allocated")
+    client = sign_in(crew["tm"])
+    url = reverse("cases:review-queue")
+    one = _queries(client, url)
+    for _ in range(5):
+        at_stage("co_allocated")
+    assert _queries(client, url) == one
+
+
+def test_the_case_page_costs_the_same_however_many_notes_and_allocations(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    case = decide(waiting, DecisionKind.STRATEGY_DISCUSSION)
+    case_note_add(case=case, by=crew["practitioner"], text="First note")
+    client = sign_in(crew["tm"])
+    url = reverse("cases:case-detail", args=[case.public_id])
+    few = _queries(client, url)
+    for n in range(5):
+        case_note_add(case=case, by=crew["nurse"], text=f"Note {n}", restricted=n % 2 == 0)
+        child_words_add(
+            case=case, by=crew["practitioner"], kind="words", words=f"Said {n}", said_on=timezone.localdate()
+        )
+    for who, role in (
+        ("officer", "police_investigation"),
+        ("nurse", "cse_nurse"),
+        ("practitioner", "social_work_lead"),
+    ):
+        allocation_add(case=case, by=crew["tm"], user=crew[who], role=role, start_on=timezone.localdate())
+    assert _queries(client, url) == few
