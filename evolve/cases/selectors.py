@@ -36,6 +36,7 @@ from evolve.chronology.models import ChronologyEntry
 from evolve.chronology.selectors import chronology_for_child
 from evolve.clock.models import Deadline, DeadlineKind
 from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_for_subjects, open_deadlines
+from evolve.people.selectors import children_at_same_address
 from referrals.selectors import (
     referral_counts_by_child,
     referral_deadlines_for,
@@ -52,6 +53,8 @@ class Holds:
 
     referrals: int
     case: Case | None
+    # Other children open to the team at the same current address (siblings, a placement, a house of concern).
+    same_address: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
     child_ids = [r.child_id for r in referrals if r.child_id]
     counts = referral_counts_by_child(child_ids=child_ids)
     cases = {case.child_id: case for case in Case.objects.filter(child_id__in=child_ids, team_id=user.team_id or 0)}
+    same_address = children_at_same_address(child_ids=child_ids, team_id=user.team_id)
     return [
         ReviewRow(
             referral=r,
@@ -108,6 +112,7 @@ def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
             holds=Holds(
                 referrals=counts.get(r.child_id, 0),
                 case=cases.get(r.child_id),
+                same_address=same_address.get(r.child_id, 0),
             ),
         )
         for r in referrals

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 
 from evolve.access import gate
 from evolve.accounts.models import User
@@ -103,3 +104,33 @@ def child_duplicate_candidates(
     if visible:
         record_access(user=user, children=visible, action=AccessAction.LISTED, what="offered as a possible duplicate")
     return DuplicateCheck(candidates=visible, hidden_count=hidden)
+
+
+def _address_key(line_1: str, postcode: str) -> tuple[str, str]:
+    return (" ".join(line_1.lower().split()), postcode.replace(" ", "").upper())
+
+
+def children_at_same_address(*, child_ids: list[int], team_id: int | None) -> dict[int, int]:
+    """For each child, how many other children open to the team live (now) at the same address: siblings, a shared
+    placement or a house of concern, for the daily review. Two queries whatever the number of children."""
+    found = dict.fromkeys(child_ids, 0)
+    if not child_ids or team_id is None:
+        return found
+    keys: dict[tuple[str, str], set[int]] = {}
+    for address in ChildAddress.objects.filter(child_id__in=child_ids, lived_to__isnull=True).exclude(postcode=""):
+        keys.setdefault(_address_key(address.line_1, address.postcode), set()).add(address.child_id)
+    if not keys:
+        return found
+    postcodes = {postcode for _, postcode in keys}
+    others = (
+        ChildAddress.objects.annotate(normalised=Upper(Replace("postcode", Value(" "), Value(""))))
+        .filter(lived_to__isnull=True, child__open_to_team_id=team_id, normalised__in=postcodes)
+        .values_list("child_id", "line_1", "postcode")
+    )
+    living: dict[tuple[str, str], set[int]] = {}
+    for child_id, line_1, postcode in others:
+        living.setdefault(_address_key(line_1, postcode), set()).add(child_id)
+    for key, children in keys.items():
+        for child_id in children:
+            found[child_id] = len(living.get(key, set()) - {child_id})
+    return found

@@ -314,3 +314,21 @@ def test_the_case_page_costs_the_same_however_many_notes_and_allocations(
     ):
         allocation_add(case=case, by=crew["tm"], user=crew[who], role=role, start_on=timezone.localdate())
     assert _queries(client, url) == few
+
+
+def test_the_queue_says_when_other_children_known_to_the_team_live_at_the_same_address(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    from evolve.people.services import NewAddress, child_address_add
+    from tests.factories import ChildFactory
+
+    assert waiting.child is not None and waiting.team is not None
+    sibling = ChildFactory.create(first_name="Ruby", last_name="Fenwick", open_to_team=waiting.team)
+    stranger = ChildFactory.create(first_name="Leah", last_name="Oakes")  # not known to the team
+    child_address_add(
+        child=waiting.child, by=crew["spoc"], address=NewAddress(line_1="4 Mill Lane", postcode="S60 1AA")
+    )
+    child_address_add(child=sibling, by=crew["spoc"], address=NewAddress(line_1="4  mill lane", postcode="s601aa"))
+    child_address_add(child=stranger, by=crew["spoc"], address=NewAddress(line_1="4 Mill Lane", postcode="S60 1AA"))
+    page = sign_in(crew["tm"]).get(reverse("cases:review-queue")).content.decode()
+    assert "1 other child at the same address" in page
