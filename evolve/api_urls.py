@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("children/", include("evolve.people.api_urls")),
     path("referrals/", include("referrals.api_urls")),
+    path("cases/", include("evolve.cases.api_urls")),
 ]

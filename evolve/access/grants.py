@@ -50,3 +50,9 @@ def granted_child_filter(*, user: User, field: str = "child_id") -> models.Q:
     return models.Q(**{f"{field}__in": direct.values("content_object_id")}) | models.Q(
         **{f"{field}__in": through_groups.values("content_object_id")}
     )
+
+
+def child_access_granted_directly(*, child: models.Model, user: User) -> bool:
+    return ChildUserObjectPermission.objects.filter(
+        content_object_id=child.pk, user=user, permission__codename="view_child_record"
+    ).exists()

@@ -122,7 +122,10 @@ def may_share_note(user: User, note: CaseNote) -> bool:
 
 
 def may_answer_check(user: User, check: AgencyCheck) -> bool:
-    return check.owner_id == user.pk or (user.is_team_member and user.agency_id == check.agency_id)
+    """The person asked, or a member of the same team from the agency asked."""
+    if check.owner_id == user.pk:
+        return True
+    return user.is_team_member and user.agency_id == check.agency_id and user.team_id == check.referral.team_id
 
 
 def may_resolve_escalation(user: User, escalation: Escalation) -> bool:

@@ -123,12 +123,15 @@ def daily_review_queue(*, user: User) -> ReviewQueue:
     """New referrals to Evolve, urgent first then oldest, and the strategy discussions due from decisions made."""
     referrals = list(referrals_awaiting_evolve_decision(user=user)[:QUEUE_LIMIT])
     waiting = _review_rows(user, referrals)
-    due = list(open_deadlines(subject_type=DECISION_SUBJECT, kind=DeadlineKind.STRATEGY_DISCUSSION)[:QUEUE_LIMIT])
+    visible_decisions = Decision.objects.filter(case__in=gate.visible_to(user, Case.objects.all()))
+    due = list(
+        open_deadlines(subject_type=DECISION_SUBJECT, kind=DeadlineKind.STRATEGY_DISCUSSION).filter(
+            subject_id__in=visible_decisions.values("pk")
+        )[:QUEUE_LIMIT]
+    )
     decisions = {
         d.pk: d
-        for d in Decision.objects.filter(
-            pk__in=[deadline.subject_id for deadline in due], case__in=gate.visible_to(user, Case.objects.all())
-        ).select_related("case__child")
+        for d in Decision.objects.filter(pk__in=[deadline.subject_id for deadline in due]).select_related("case__child")
     }
     strategy = [
         StrategyRow(decision=decisions[d.subject_id], deadline=d, status=deadline_status(deadline=d))
@@ -257,7 +260,9 @@ def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
 
 def cases_for_user(*, user: User, include_closed: bool = False) -> QuerySet[Case]:
     """The cases the user may see, with who holds them: for a case holder outside the team, only their own."""
-    cases = gate.visible_to(user, Case.objects.all()).select_related("child", "case_holder", "key_individual")
+    cases = gate.visible_to(user, Case.objects.all()).select_related(
+        "child", "case_holder__agency", "key_individual__agency"
+    )
     if not include_closed:
         cases = cases.filter(closed_at__isnull=True)
     return cases.prefetch_related(
@@ -269,7 +274,10 @@ def children_awaiting_ra_meeting(*, user: User) -> list[Case]:
     """The list the weekly CSE Risk Assessment Meeting's agenda is built from: children referred to it, oldest first."""
     cases = list(
         gate.visible_to(user, Case.objects.filter(awaiting_ra_meeting_since__isnull=False, closed_at__isnull=True))
-        .select_related("child", "case_holder")
+        .select_related("child", "case_holder__agency", "key_individual__agency")
+        .prefetch_related(
+            Prefetch("allocations", queryset=Allocation.objects.filter(end_on__isnull=True).select_related("user"))
+        )
         .order_by("awaiting_ra_meeting_since", "id")
     )
     if cases:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from evolve.access import gate
-from evolve.access.grants import child_access_grant, child_access_revoke
+from evolve.access.grants import child_access_grant, child_access_granted_directly, child_access_revoke
 from evolve.access.models import InformationShare, LawfulBasis, ShareConsent
 from evolve.access.sharing import information_share_record
 from evolve.accounts.models import Agency, User
@@ -137,20 +137,20 @@ def _grant_for_work(*, case: Case, to: User, by: User, why: str) -> None:
     a grant through the permission framework, an entry in the information-sharing ledger, and the access log."""
     if to.has_role(Role.GOVERNANCE):
         raise ValidationError({"user": "The governance group sees figures only, never a child's record"})
-    already = InformationShare.objects.filter(child_id=case.child_id, to_user=to, source_type=CASE_SUBJECT).exists()
+    if child_access_granted_directly(child=case.child, user=to):
+        return
     child_access_grant(child=case.child, user=to)
-    if not already:
-        information_share_record(
-            child_id=case.child_id,
-            what=f"The child's record and Evolve case ({why})",
-            by=by,
-            to_user=to,
-            lawful_basis=LawfulBasis.PUBLIC_TASK,
-            consent=ShareConsent.NOT_SOUGHT,
-            reason_without_consent="Access follows the work: they were given a role on the child's case",
-            source_type=CASE_SUBJECT,
-            source_id=case.pk,
-        )
+    information_share_record(
+        child_id=case.child_id,
+        what=f"The child's record and Evolve case ({why})",
+        by=by,
+        to_user=to,
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        consent=ShareConsent.NOT_SOUGHT,
+        reason_without_consent="Access follows the work: they were given a role on the child's case",
+        source_type=CASE_SUBJECT,
+        source_id=case.pk,
+    )
     record_access(user=by, children=[case.child], action=AccessAction.GRANTED, what=f"user {to.pk}: {why}")
 
 
@@ -160,7 +160,12 @@ def _still_working(case: Case, user: User) -> bool:
 
 
 def _revoke_if_done(*, case: Case, user: User | None, by: User) -> None:
+    """The work has ended: so does the sight it gave, unless the person still works on the case or a manager
+    granted them the record for another reason (a ledger entry for the whole record)."""
     if user is None or _still_working(case, user):
+        return
+    granted_otherwise = InformationShare.objects.filter(child_id=case.child_id, to_user=user, source_type="").exists()
+    if granted_otherwise:
         return
     child_access_revoke(child=case.child, user=user)
     record_access(user=by, children=[case.child], action=AccessAction.UPDATED, what=f"user {user.pk}: access ended")
@@ -185,8 +190,8 @@ def agency_check_request(
     errors: dict[str, str] = {}
     if owner.agency_id != agency.pk or not owner.is_active:
         errors["owner"] = f"Choose someone who works for {agency.name}"
-    elif owner.has_role(Role.GOVERNANCE):
-        errors["owner"] = "The governance group cannot answer a check"
+    elif owner.has_role(Role.GOVERNANCE, Role.ADMINISTRATOR):
+        errors["owner"] = "Choose someone who works with children's records: not governance or administration"
     if due_at <= timezone.now():
         errors["due_at"] = "The due time must be in the future"
     if AgencyCheck.objects.filter(referral=referral, agency=agency).exists():
@@ -671,6 +676,11 @@ def allocation_add(*, case: Case, by: User, user: User, role: str, start_on: dat
         raise ValidationError({"role": "Select the role on the case"})
     if not user.is_active:
         raise ValidationError({"user": "Choose someone who can sign in"})
+    in_team = user.team_id == case.team_id and user.is_team_member
+    if not (in_team or user.has_role(Role.CASE_HOLDING_SOCIAL_WORKER)) or user.has_role(
+        Role.GOVERNANCE, Role.ADMINISTRATOR
+    ):
+        raise ValidationError({"user": "Allocate a member of the team or a case-holding social worker"})
     if Allocation.objects.filter(case=case, user=user, role=role, end_on__isnull=True).exists():
         raise ValidationError({"user": f"{user.display_name} already holds that role on this case"})
     if start_on > timezone.localdate():
@@ -819,6 +829,8 @@ def case_reopen(*, case: Case, by: User, based_on_version: int, reason: str) -> 
 
 @transaction.atomic
 def case_note_add(*, case: Case, by: User, text: str, restricted: bool = False) -> CaseNote:
+    case = Case.objects.select_related("child").get(pk=case.pk)  # who may write is decided on the case as it is now
+    _open(case)
     if not may_write_on_case(by, case):
         raise CaseRefused("Only members of the team and the case-holding social worker write on this case")
     text = _required(text, "text", "Write the note")
@@ -858,8 +870,8 @@ def case_note_share(
     to_agency: Agency | None = None,
 ) -> InformationShare:
     """The agency that owns a restricted note shares it with a person or an agency: a recorded grant."""
-    if not may_share_note(by, note):
-        raise CaseRefused("Only the agency a note is restricted to can share it")
+    if not may_share_note(by, note) or not gate.can_see(by, note):
+        raise CaseRefused("Only the agency a note is restricted to can share it, and only someone who can see it")
     if (to_user is None) == (to_agency is None):
         raise ValidationError({"to": "Share with one person or one agency"})
     if to_user is not None:
@@ -871,6 +883,8 @@ def case_note_share(
             raise ValidationError({"to": f"{to_user.display_name} is in the agency that holds the note already"})
     if to_agency is not None and to_agency.pk == note.restricted_to_agency_id:
         raise ValidationError({"to": "The note already belongs to that agency"})
+    if to_agency is not None and not note.case.team.agencies.filter(pk=to_agency.pk).exists():
+        raise ValidationError({"to": "Share with an agency in the team, or with a person on the case"})
     written = date_format(timezone.localtime(note.written_at), "j M Y H:i")
     owner = note.restricted_to_agency.short_name if note.restricted_to_agency else ""
     share = information_share_record(
@@ -901,6 +915,8 @@ def case_note_share(
 
 @transaction.atomic
 def child_words_add(*, case: Case, by: User, kind: str, words: str, said_on: date, context: str = "") -> ChildWords:
+    case = Case.objects.select_related("child").get(pk=case.pk)
+    _open(case)
     if not may_write_on_case(by, case):
         raise CaseRefused("Only members of the team and the case-holding social worker write on this case")
     if kind not in ChildWords.Kind.values:

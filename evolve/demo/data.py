@@ -6,15 +6,36 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from evolve.access.grants import child_access_grant
+from evolve.access.models import LawfulBasis, ShareConsent
 from evolve.accounts.models import Agency, Team, User
 from evolve.accounts.roles import Role
 from evolve.accounts.services import backup_codes_replace
+from evolve.cases.models import AgencyCheck, AllocationRole, Case, CaseNote, ChildWords, DecisionKind, DecisionView
+from evolve.cases.services import (
+    agency_check_answer,
+    agency_checks_request_team,
+    allocation_add,
+    case_close,
+    case_holder_set,
+    case_note_add,
+    case_note_share,
+    case_review_date_set,
+    child_words_add,
+    decision_escalate,
+    decision_view_record,
+    key_individual_set,
+)
 from evolve.people.models import Child, ChildIdentifier, Ethnicity, Gender, LookedAfterStatus
 from evolve.people.services import ChildDetails, NewAddress, child_create, child_identifier_add
+
+if TYPE_CHECKING:
+    from referrals.models import Referral
 
 DEMO_PASSWORD = "evolve-demo-password"  # noqa: S105  # demo logins on a developer's machine only
 DEMO_BACKUP_CODES = ["11111111", "22222222", "33333333", "44444444", "55555555"]
@@ -97,7 +118,8 @@ SCHOOLS = ["Riverside Academy", "Hillcrest School", "Valley College", ""]
 
 @transaction.atomic
 def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
-    """Idempotent: users and their backup codes are reset, children are added only once."""
+    """Idempotent: users and their backup codes are reset, children are added only once, and so is the Evolve team's
+    work on the referrals co-allocated to it (the daily review and the children's cases)."""
     agencies = {}
     for name, short_name, kind in TEAM_AGENCIES + OTHER_AGENCIES:
         agencies[short_name], _ = Agency.objects.update_or_create(
@@ -128,6 +150,8 @@ def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
     if not Child.objects.filter(created_by__username__in=[demo.username for demo in DEMO_USERS]).exists():
         _seed_children(users=users, count=children, rng=random.Random(seed))
         _seed_referrals(users=users, team=team, rng=random.Random(seed))
+    if not DecisionView.objects.filter(by=users["tm"]).exists():
+        _seed_evolve_work(users=users, team=team, rng=random.Random(seed))
     return DEMO_USERS
 
 
@@ -179,68 +203,343 @@ def _seed_children(*, users: dict[str, User], count: int, rng: random.Random) ->
             child_access_grant(child=child, user=users["caseholder"])
 
 
-def _seed_referrals(*, users: dict[str, User], team: Team, rng: random.Random) -> None:
-    """A referral at each stage of the front door, so every queue has something in it."""
-    from referrals import services as referrals
+# Where each demo referral stops on the pathway, so every queue has something in it. The co-allocated ones wait in the
+# Evolve daily review; `_seed_evolve_work` takes most of them on, as the team manager and detective sergeant would.
+REFERRAL_STAGES = ["draft", "submitted", "submitted", "logged", "screened", "with_mash", *["co_allocated"] * 10]
+URGENT_REFERRALS = frozenset({2, 6})  # one waiting for the SPOC, one at the top of the daily review
+
+
+def _indicator_ids() -> list[int]:
     from risk.selectors import catalogue_current, catalogue_indicators
 
-    indicators = [i.pk for c in catalogue_indicators(version=catalogue_current()) for i in c.indicators]
-    stages = ["draft", "submitted", "submitted", "logged", "screened", "with_mash", "co_allocated"]
-    for index, stage in enumerate(stages):
-        gender = rng.choice([Gender.GIRL, Gender.BOY])
-        first, last = rng.choice(FIRST_NAMES[gender]), rng.choice(LAST_NAMES)
-        born = date.today() - timedelta(days=rng.randint(11 * 365, 16 * 365))
-        by = users["referrer"]
-        referral = referrals.referral_draft_create(by=by)
-        referral = referrals.referral_draft_save(
-            referral=referral,
-            by=by,
-            based_on_version=referral.version,
-            fields={
-                "child_first_name": first,
-                "child_last_name": last,
-                "child_date_of_birth": born,
-                "child_school": "Riverside Academy",
-                "concern": "Seen after school getting into cars driven by older men; new phone and clothes.",
-                "urgency": "urgent" if index == 2 else "routine",
-                "consent": "given",
-            },
-            indicator_ids=rng.sample(indicators, 3),
+    return [i.pk for c in catalogue_indicators(version=catalogue_current()) for i in c.indicators]
+
+
+def _seed_referrals(*, users: dict[str, User], team: Team, rng: random.Random) -> None:
+    """A referral at each stage of the front door."""
+    indicators = _indicator_ids()
+    for index, stage in enumerate(REFERRAL_STAGES):
+        _referral_to_stage(
+            users=users, team=team, rng=rng, indicators=indicators, stage=stage, urgent=index in URGENT_REFERRALS
         )
-        if stage == "draft":
-            continue
-        referral = referrals.referral_submit(referral=referral, by=by, based_on_version=referral.version)
-        if stage == "submitted":
-            continue
-        child = child_create(
-            by=users["spoc"], details=ChildDetails(first_name=first, last_name=last, date_of_birth=born, gender=gender)
+
+
+def _referral_to_stage(
+    *, users: dict[str, User], team: Team, rng: random.Random, indicators: list[int], stage: str, urgent: bool
+) -> Referral:
+    """One referral, taken along the pathway by the people whose step each is, up to `stage`."""
+    from referrals import services as referrals
+
+    gender = rng.choice([Gender.GIRL, Gender.BOY])
+    first, last = rng.choice(FIRST_NAMES[gender]), rng.choice(LAST_NAMES)
+    born = date.today() - timedelta(days=rng.randint(11 * 365, 16 * 365))
+    by = users["referrer"]
+    referral = referrals.referral_draft_create(by=by)
+    referral = referrals.referral_draft_save(
+        referral=referral,
+        by=by,
+        based_on_version=referral.version,
+        fields={
+            "child_first_name": first,
+            "child_last_name": last,
+            "child_date_of_birth": born,
+            "child_school": "Riverside Academy",
+            "concern": "Seen after school getting into cars driven by older men; new phone and clothes.",
+            "urgency": "urgent" if urgent else "routine",
+            "consent": "given",
+        },
+        indicator_ids=rng.sample(indicators, 3),
+    )
+    if stage == "draft":
+        return referral
+    referral = referrals.referral_submit(referral=referral, by=by, based_on_version=referral.version)
+    if stage == "submitted":
+        return referral
+    child = child_create(
+        by=users["spoc"], details=ChildDetails(first_name=first, last_name=last, date_of_birth=born, gender=gender)
+    )
+    referral = referrals.referral_log(
+        referral=referral, by=users["spoc"], based_on_version=referral.version, child=child
+    )
+    if stage == "logged":
+        return referral
+    referral = referrals.referral_screen(
+        referral=referral, by=users["triage"], based_on_version=referral.version, notes="Several CSE indicators."
+    )
+    if stage == "screened":
+        return referral
+    referral = referrals.referral_send_to_mash(
+        referral=referral,
+        by=users["triagemanager"],
+        based_on_version=referral.version,
+        decision=referrals.TriageDecision(threshold="child_protection", rag="amber", rationale="Indicators of CSE."),
+    )
+    if stage == "with_mash":
+        return referral
+    referrals.mash_check_record(referral=referral, by=users["mash"], holds_information=False, summary="")
+    return referrals.referral_co_allocate(
+        referral=referral,
+        by=users["mash"],
+        based_on_version=referral.version,
+        decision=referrals.MashDecision(
+            rag="red", intervention="section_47", rationale="Vehicle known to police.", team=team
+        ),
+    )
+
+
+# The Evolve team at work ---------------------------------------------------------------------------------------------
+
+# What happens to each co-allocated referral, urgent first then oldest (the daily review's own order). The first three
+# stay in the daily review; the rest are decided by the team manager and the detective sergeant together.
+EVOLVE_PLAN = [
+    "agency_checks",  # urgent: every team agency asked what it holds, the police have answered
+    "tm_view_only",  # the detective sergeant sees "waiting for you"
+    "escalated",  # they disagree: the police service manager (demo "servicemanager") decides
+    DecisionKind.RISK_ASSESSMENT_MEETING,
+    DecisionKind.RISK_ASSESSMENT_MEETING,
+    DecisionKind.STRATEGY_DISCUSSION,  # its 24-hour clock left running, on the daily review page
+    DecisionKind.URGENT_CIN,
+    DecisionKind.RISK_ASSESSMENT_MEETING,  # later closed: risk reduced
+    DecisionKind.REFERRER_ADVICE,
+    DecisionKind.EARLY_HELP_ADVICE,
+]
+
+RATIONALES = {
+    DecisionKind.RISK_ASSESSMENT_MEETING: (
+        "Several indicators and a pattern over weeks; no disclosure yet. The RA meeting should assess the risk.",
+        "Nothing for an immediate police response; police intelligence to be shared at the RA meeting.",
+    ),
+    DecisionKind.STRATEGY_DISCUSSION: (
+        "Missing overnight twice this week and seen in a car known to police: significant harm is likely.",
+        "Vehicle linked to an ongoing investigation. Strategy discussion today, within 24 hours.",
+    ),
+    DecisionKind.URGENT_CIN: (
+        "Parents struggling to keep the child safe at home; an urgent Child in Need plan is needed now.",
+        "Agreed. No offence identified at present; police will support the plan.",
+    ),
+    DecisionKind.REFERRER_ADVICE: (
+        "Concern is about online contact already reported and dealt with by the school. No CSE indicators since.",
+        "No police intelligence held. Agree advice to the referrer.",
+    ),
+    DecisionKind.EARLY_HELP_ADVICE: (
+        "Low-level worries about school attendance and friendships; no CSE indicators found by any agency.",
+        "Nothing held by the police. Early Help is the right support.",
+    ),
+}
+ADVICE = {
+    DecisionKind.REFERRER_ADVICE: (
+        "Keep talking with the child about safe relationships online; the school's online safety lessons are a good "
+        "place to start. Refer again if you see new signs, such as gifts, older friends or missing episodes."
+    ),
+    DecisionKind.EARLY_HELP_ADVICE: (
+        "Please complete an Early Help Assessment with the family and the school, and invite the school nurse."
+    ),
+}
+
+
+def _seed_evolve_work(*, users: dict[str, User], team: Team, rng: random.Random) -> None:
+    """The daily review and the children's cases, made through the case services as the team would make them, so the
+    demo has the same chronology, access grants and information-sharing ledger as real work."""
+    from referrals.selectors import referrals_awaiting_evolve_decision
+
+    tm, ds = users["tm"], users["ds"]
+
+    def waiting() -> list[Referral]:
+        """The demo's co-allocated referrals nobody has taken up yet (not one a demo user has already worked on)."""
+        queue = (
+            referrals_awaiting_evolve_decision(user=tm)
+            .filter(referrer=users["referrer"])
+            .exclude(pk__in=DecisionView.objects.values("referral_id"))
+            .exclude(pk__in=AgencyCheck.objects.values("referral_id"))
         )
-        referral = referrals.referral_log(
-            referral=referral, by=users["spoc"], based_on_version=referral.version, child=child
-        )
-        if stage == "logged":
-            continue
-        referral = referrals.referral_screen(
-            referral=referral, by=users["triage"], based_on_version=referral.version, notes="Several CSE indicators."
-        )
-        if stage == "screened":
-            continue
-        referral = referrals.referral_send_to_mash(
-            referral=referral,
-            by=users["triagemanager"],
-            based_on_version=referral.version,
-            decision=referrals.TriageDecision(
-                threshold="child_protection", rag="amber", rationale="Indicators of CSE."
-            ),
-        )
-        if stage == "with_mash":
-            continue
-        referrals.mash_check_record(referral=referral, by=users["mash"], holds_information=False, summary="")
-        referrals.referral_co_allocate(
-            referral=referral,
-            by=users["mash"],
-            based_on_version=referral.version,
-            decision=referrals.MashDecision(
-                rag="red", intervention="section_47", rationale="Vehicle known to police.", team=team
-            ),
-        )
+        return list(queue[: len(EVOLVE_PLAN)])
+
+    referrals = waiting()
+    if len(referrals) < len(EVOLVE_PLAN):
+        # A database seeded before the case work existed holds fewer: bring more along the same pathway.
+        indicators = _indicator_ids()
+        has_urgent = any(r.urgency == "urgent" for r in referrals)
+        for index in range(len(EVOLVE_PLAN) - len(referrals)):
+            urgent = index == 0 and not has_urgent
+            _referral_to_stage(
+                users=users, team=team, rng=rng, indicators=indicators, stage="co_allocated", urgent=urgent
+            )
+        referrals = waiting()
+
+    cases: dict[int, Case] = {}
+    for position, (referral, plan) in enumerate(zip(referrals, EVOLVE_PLAN, strict=True)):
+        if plan == "agency_checks":
+            checks = agency_checks_request_team(referral=referral, by=tm, due_at=timezone.now() + timedelta(hours=20))
+            police_check = next(check for check in checks if check.owner == users["police"])
+            agency_check_answer(
+                check=police_check,
+                by=users["police"],
+                holds_information=True,
+                answer="The car's registered keeper is known to police for supplying drugs to young people.",
+            )
+        elif plan == "tm_view_only":
+            decision_view_record(
+                referral=referral,
+                by=tm,
+                kind=DecisionKind.RISK_ASSESSMENT_MEETING,
+                rationale="Pattern of going missing after school; needs the RA meeting's multi-agency assessment.",
+            )
+        elif plan == "escalated":
+            decision_view_record(
+                referral=referral,
+                by=tm,
+                kind=DecisionKind.RISK_ASSESSMENT_MEETING,
+                rationale="No disclosure and no missing episodes: the RA meeting can assess the risk this week.",
+            )
+            decision_view_record(
+                referral=referral,
+                by=ds,
+                kind=DecisionKind.STRATEGY_DISCUSSION,
+                rationale="The older male named by the school is a suspect in another CSE investigation.",
+            )
+            decision_escalate(
+                referral=referral,
+                by=ds,
+                note="We differ on whether the police intelligence calls for a strategy discussion today.",
+            )
+        else:
+            kind = DecisionKind(plan)
+            tm_reason, ds_reason = RATIONALES[kind]
+            advice = ADVICE.get(kind, "")
+            decision_view_record(referral=referral, by=tm, kind=kind, rationale=tm_reason, advice=advice)
+            outcome = decision_view_record(referral=referral, by=ds, kind=kind, rationale=ds_reason, advice=advice)
+            assert outcome.decision is not None, "the team manager and detective sergeant agree"
+            if outcome.decision.case is not None:
+                cases[position] = outcome.decision.case
+    _seed_cases(users=users, cases=[cases[position] for position in sorted(cases)], rng=rng)
+
+
+def _seed_cases(*, users: dict[str, User], cases: list[Case], rng: random.Random) -> None:
+    """Who works with each child opened to Evolve, and what they have recorded. `cases` in EVOLVE_PLAN's order: two
+    awaiting the RA meeting, one awaiting its strategy discussion, one urgent Child in Need, one to be closed."""
+    tm, ds = users["tm"], users["ds"]
+    today = timezone.localdate()
+    ra_first, ra_second, strategy, urgent_cin, to_close = cases
+
+    def current(case: Case) -> Case:
+        return Case.objects.get(pk=case.pk)  # its version, after services that changed it
+
+    def allocate(case: Case, *allocations: tuple[str, AllocationRole]) -> None:
+        for username, role in allocations:
+            allocation_add(case=case, by=tm, user=users[username], role=role, start_on=today)
+
+    def note(case: Case, username: str, text: str, *, restricted: bool = False) -> CaseNote:
+        return case_note_add(case=current(case), by=users[username], text=text, restricted=restricted)
+
+    # The case-holding social worker from the wider service holds three of them, and sees only those.
+    for case in (ra_first, strategy, urgent_cin):
+        case_holder_set(case=case, by=tm, based_on_version=current(case).version, holder=users["caseholder"])
+
+    # Awaiting the RA meeting: the whole team around the child, a key individual in the team, a review date.
+    allocate(
+        ra_first,
+        ("socialworker", AllocationRole.SOCIAL_WORK_LEAD),
+        ("police", AllocationRole.POLICE_INVESTIGATION),
+        ("nurse", AllocationRole.CSE_NURSE),
+        ("barnardos", AllocationRole.BARNARDOS_PRACTITIONER),
+        ("pace", AllocationRole.PACE_PARENT_WORKER),
+    )
+    key_individual_set(case=ra_first, by=tm, based_on_version=current(ra_first).version, user=users["barnardos"])
+    case_review_date_set(
+        case=ra_first, by=tm, based_on_version=current(ra_first).version, next_review_on=today + timedelta(days=28)
+    )
+    note(ra_first, "socialworker", "Home visit with mum. The child was quiet but agreed to meet Barnardo's next week.")
+    note(ra_first, "barnardos", "First session at school. Talked about friendships; the child named two older 'mates'.")
+    note(ra_first, "pace", "Met mum. She is worried about late nights and a second phone; agreed weekly calls.")
+    note(ra_first, "caseholder", "Child in Need plan reviewed with the family: attendance at school has improved.")
+    note(
+        ra_first,
+        "nurse",
+        "Clinical note: attended the sexual health clinic; treatment given; follow-up booked in two weeks.",
+        restricted=True,  # health only: not shared with anyone
+    )
+    intelligence = note(
+        ra_first,
+        "police",
+        "Intelligence: the child was seen in a car stopped on Canal Side; the driver is a suspect in an investigation.",
+        restricted=True,
+    )
+    case_note_share(
+        note=intelligence,
+        by=users["police"],
+        to_user=users["nurse"],
+        lawful_basis=LawfulBasis.SAFEGUARDING,
+        consent=ShareConsent.NOT_SOUGHT,
+        reason_without_consent="Seeking consent could alert the suspect; the nurse needs it to plan health support.",
+    )
+    child_words_add(
+        case=ra_first,
+        by=users["barnardos"],
+        kind=ChildWords.Kind.WORDS,
+        words="They're just my mates. They give me lifts so I don't have to walk home in the dark.",
+        said_on=today - timedelta(days=3),
+        context="In a one-to-one session at school with the Barnardo's practitioner",
+    )
+    child_words_add(
+        case=ra_first,
+        by=users["barnardos"],
+        kind=ChildWords.Kind.WISHES,
+        words="I want my mum to stop shouting and I want to stay at my school.",
+        said_on=today - timedelta(days=3),
+        context="Same session, asked what would make things better",
+    )
+
+    # Awaiting the RA meeting: a key individual outside the team, and no review date set yet.
+    allocate(
+        ra_second, ("socialworker", AllocationRole.SOCIAL_WORK_LEAD), ("police", AllocationRole.POLICE_INVESTIGATION)
+    )
+    gender = rng.choice([Gender.GIRL, Gender.BOY])
+    key_individual_set(
+        case=ra_second,
+        by=tm,
+        based_on_version=current(ra_second).version,
+        name=f"{rng.choice(FIRST_NAMES[gender])} {rng.choice(LAST_NAMES)}, youth worker",
+        organisation=f"{rng.choice(STREETS)} Youth Club",
+    )
+    note(ra_second, "socialworker", "Spoke with the youth worker, who sees the child three evenings a week.")
+    note(ra_second, "police", "No police intelligence held on the child. Checks on the older friends are under way.")
+    child_words_add(
+        case=ra_second,
+        by=users["socialworker"],
+        kind=ChildWords.Kind.WORRIES,
+        words="If I stop going out with them they'll say stuff about me online.",
+        said_on=today - timedelta(days=1),
+        context="In the car on the way back from the youth club, to the social worker",
+    )
+
+    # The Immediate Strategy Discussion is due within 24 hours: left for the team to record.
+    allocate(
+        strategy, ("police", AllocationRole.POLICE_INVESTIGATION), ("socialworker", AllocationRole.SOCIAL_WORK_LEAD)
+    )
+    case_review_date_set(
+        case=strategy, by=ds, based_on_version=current(strategy).version, next_review_on=today + timedelta(days=7)
+    )
+    note(
+        strategy, "police", "Missing overnight; found at an address on Foundry Row at 06:30. Safe and well check done."
+    )
+
+    # Urgent Child in Need: flagged to the case-holding social worker.
+    allocate(urgent_cin, ("socialworker", AllocationRole.SOCIAL_WORK_LEAD), ("pace", AllocationRole.PACE_PARENT_WORKER))
+    case_review_date_set(
+        case=urgent_cin, by=tm, based_on_version=current(urgent_cin).version, next_review_on=today + timedelta(days=14)
+    )
+    note(urgent_cin, "pace", "Dad asked for help setting limits on the child's phone; a session is booked.")
+
+    # Risk reduced: the case was closed, its allocation ended, the history kept.
+    allocate(to_close, ("barnardos", AllocationRole.BARNARDOS_PRACTITIONER))
+    note(
+        to_close,
+        "barnardos",
+        "Final session. The child understands the risks and has cut contact with the older group.",
+    )
+    case_close(
+        case=to_close,
+        by=tm,
+        based_on_version=current(to_close).version,
+        reason="Risk reduced: the child has cut contact with the older group and is settled at school and at home.",
+    )

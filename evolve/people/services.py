@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from evolve.access import gate
 from evolve.access.grants import child_access_grant as grant_view
+from evolve.access.models import LawfulBasis, ShareConsent
+from evolve.access.sharing import information_share_record
 from evolve.accounts.models import Team, User
 from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
@@ -236,4 +238,14 @@ def child_access_grant(*, child: Child, to: User, by: User, reason: str) -> None
     if gate.can_see(to, child):
         raise ValidationError({"username": f"{to.display_name} can already see this record"})
     grant_view(child=child, user=to)
+    # Every grant is an entry in the information-sharing ledger; a named grant of the whole record has no source.
+    information_share_record(
+        child_id=child.pk,
+        what="The child's whole record (named access given by a manager)",
+        by=by,
+        to_user=to,
+        lawful_basis=LawfulBasis.SAFEGUARDING,
+        consent=ShareConsent.NOT_SOUGHT,
+        reason_without_consent=reason.strip(),
+    )
     record_access(user=by, children=[child], action=AccessAction.GRANTED, what=f"granted to user {to.pk}: {reason}")

@@ -18,7 +18,9 @@ from evolve.cases.models import Case, DecisionKind
 from evolve.cases.services import decision_view_record
 from referrals.models import Referral
 from tests.factories import AgencyFactory, TeamFactory, UserFactory
-from tests.referrals.conftest import at_stage, eager_celery, people  # noqa: F401  # shared fixtures
+from tests.referrals.conftest import at_stage, eager_celery, people
+
+__all__ = ["at_stage", "eager_celery", "people"]  # the referral tests' fixtures, shared here
 
 
 @pytest.fixture
