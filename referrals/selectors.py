@@ -133,7 +133,9 @@ def referral_deadlines_for(*, referral_ids: list[int]) -> dict[int, list[tuple[D
 
 def referral_for_update(*, referral_id: int) -> Referral:
     """Lock a referral's row for the rest of the transaction, so two people deciding at once are taken in turn."""
-    return Referral.objects.select_for_update(of=("self",)).select_related("child", "referrer", "team").get(pk=referral_id)
+    return (
+        Referral.objects.select_for_update(of=("self",)).select_related("child", "referrer", "team").get(pk=referral_id)
+    )
 
 
 def referral_for_check(*, referral_id: int) -> Referral:
