@@ -1,9 +1,12 @@
-"""The Evolve API: the daily review (the queue, the decision, agency checks) and the child's case (reading it, case
-notes and sharing them, allocations), through the same gate, selectors, services and refusals as the pages.
+"""The Evolve API: the daily review (the queue, the decision, agency checks, escalations) and the child's case (reading
+it, case notes and sharing them, allocations, the case holder, the key individual, the review date, closing and
+re-opening, the child's own words, the strategy discussion, the sharing ledger) and caseloads, through the same gate,
+selectors, services and refusals as the pages.
 
 Public UUIDs only. A record that is missing and one the caller may not see are the same 404. A role that may not
 take a step is a 403; a step that cannot be taken now (a referral already decided, a closed case, a check already
-answered) is a 409; bad input is a 400 keyed by field. Nothing is changed by a refused request."""
+answered) is a 409, and so is a change based on a version of the case someone else has changed since (the body gives
+the current version); bad input is a 400 keyed by field. Nothing is changed by a refused request."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -22,18 +26,43 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evolve.access.models import LawfulBasis, ShareConsent
+from evolve.access.sharing import ledger_for_child
 from evolve.accounts.models import User
 from evolve.accounts.selectors import user_get_active_by_username
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
-from evolve.cases.models import AllocationRole, Case, CaseNote, DecisionKind, RiskLevel
-from evolve.cases.permissions import may_answer_check, may_decide, may_manage_case, may_share_note, may_write_on_case
+from evolve.cases.models import (
+    AllocationRole,
+    Case,
+    CaseNote,
+    ChildWords,
+    DecisionKind,
+    DecisionView,
+    Escalation,
+    RiskLevel,
+)
+from evolve.cases.permissions import (
+    may_answer_check,
+    may_decide,
+    may_manage_case,
+    may_resolve_escalation,
+    may_see_caseloads,
+    may_share_note,
+    may_write_on_case,
+)
 from evolve.cases.selectors import (
     case_get_for_user,
+    case_holders,
+    caseloads,
     cases_for_user,
     check_get_for_user,
     children_awaiting_ra_meeting,
     daily_review_queue,
+    decision_for_referral,
+    decision_views_history,
+    escalation_get_for_user,
+    escalation_referral,
+    escalations_for_user,
     notes_for_case,
     people_in_agency,
     people_to_allocate,
@@ -44,9 +73,19 @@ from evolve.cases.services import (
     agency_check_answer,
     agency_check_request,
     allocation_add,
+    allocation_end,
+    case_close,
+    case_holder_set,
     case_note_add,
     case_note_share,
+    case_reopen,
+    case_review_date_set,
+    child_words_add,
+    decision_escalate,
     decision_view_record,
+    escalation_resolve,
+    key_individual_set,
+    strategy_discussion_held,
 )
 from evolve.clock.models import DeadlineKind
 from referrals.selectors import referral_get_for_user
@@ -71,6 +110,33 @@ class DeadlineKindField(serializers.ChoiceField):
 class ShareConsentField(serializers.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=ShareConsent.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": list(ChildWords.Kind.values)}, component_name="ChildWordsKindEnum")
+class ChildWordsKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=ChildWords.Kind.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": list(DecisionView.Seat.values)}, component_name="DecisionSeatEnum")
+class DecisionSeatField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=DecisionView.Seat.choices, **kwargs)
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date and time with its zone: a time without one is refused rather than guessed."""
+
+    default_error_messages = {
+        "naive": "Give the time with its zone, for example 2025-03-01T14:30:00+00:00.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        given = parse_datetime(value.strip()) if isinstance(value, str) else value
+        if given is None or given.tzinfo is None:
+            self.fail("naive")
+        return parsed
 
 
 # What the API shows ------------------------------------------------------------------------------------------------
@@ -264,6 +330,103 @@ class ShareSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(read_only=True)
 
 
+class LedgerEntrySerializer(serializers.Serializer):
+    """An entry in the child's information-sharing ledger: what was shared, with whom, why, and who decided."""
+
+    what = serializers.CharField(read_only=True)
+    recipient = serializers.CharField(read_only=True, help_text="The person (with their agency) or the agency")
+    to_user = serializers.CharField(source="to_user.username", read_only=True, allow_null=True)
+    to_agency = serializers.CharField(source="to_agency.short_name", read_only=True, allow_null=True)
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices, read_only=True)
+    consent = ShareConsentField(read_only=True)
+    reason_without_consent = serializers.CharField(read_only=True)
+    decided_by = CasePersonSerializer(read_only=True)
+    decided_at = serializers.DateTimeField(read_only=True)
+
+
+class ChildWordsSerializer(serializers.Serializer):
+    """The child's own words and wishes, as the child said them."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    kind = ChildWordsKindField(read_only=True)
+    words = serializers.CharField(read_only=True)
+    said_on = serializers.DateField(read_only=True)
+    # A field named "context": the stubs take it for Field.context; at run time the metaclass makes it a field.
+    context = serializers.CharField(read_only=True, help_text="Where, to whom, in what setting")  # type: ignore[assignment]
+    recorded_by = CasePersonSerializer(read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+
+class StrategyHeldSerializer(serializers.Serializer):
+    decision = serializers.UUIDField(source="decision.public_id", read_only=True)
+    case = serializers.UUIDField(source="decision.case.public_id", read_only=True)
+    held_at = serializers.DateTimeField(read_only=True, help_text="Its 24-hour clock is met at this time")
+    note = serializers.CharField(read_only=True)
+
+
+class EscalationSerializer(serializers.Serializer):
+    """A disagreement between the team manager and the detective sergeant, waiting for a service manager."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    raised_by = CasePersonSerializer(read_only=True)
+    raised_at = serializers.DateTimeField(read_only=True)
+
+
+class DecisionViewHistorySerializer(DecisionViewSerializer):
+    seat = DecisionSeatField(read_only=True)
+
+
+class EscalationDetailSerializer(serializers.Serializer):
+    """An escalated disagreement: the child, what the team manager and the detective sergeant each recorded, the
+    note, and the decision once a service manager has made it."""
+
+    id = serializers.UUIDField(source="escalation.public_id", read_only=True)
+    referral = serializers.UUIDField(source="referral.public_id", read_only=True)
+    child = CaseChildSerializer(source="referral.child", read_only=True, allow_null=True)
+    raised_by = CasePersonSerializer(source="escalation.raised_by", read_only=True)
+    raised_at = serializers.DateTimeField(source="escalation.raised_at", read_only=True)
+    note = serializers.CharField(source="escalation.note", read_only=True, help_text="What they disagree about")
+    views = DecisionViewHistorySerializer(
+        many=True, read_only=True, help_text="Every view recorded on the referral, oldest first"
+    )
+    resolved_at = serializers.DateTimeField(source="escalation.resolved_at", read_only=True, allow_null=True)
+    resolved_by = CasePersonSerializer(source="escalation.resolved_by", read_only=True, allow_null=True)
+    decision = DecisionSerializer(read_only=True, allow_null=True)
+    may_resolve = serializers.BooleanField(read_only=True, help_text="You may decide it now")
+
+
+class WorkerLoadSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.CharField(source="user.display_name", read_only=True)
+    agency = serializers.CharField(source="user.agency.short_name", read_only=True, allow_null=True)
+    open_cases = serializers.IntegerField(read_only=True, help_text="Open children allocated to them")
+    roles = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="Current allocations on open cases, per role"
+    )
+    cases_held = serializers.IntegerField(read_only=True, help_text="Open cases they hold as the social worker")
+    overdue_reviews = serializers.IntegerField(read_only=True)
+    overdue_checks = serializers.IntegerField(read_only=True, help_text="Agency checks past due and not answered")
+
+
+class AgencyLoadSerializer(serializers.Serializer):
+    agency = serializers.CharField(source="agency.short_name", read_only=True, allow_null=True)
+    agency_name = serializers.CharField(source="agency.name", read_only=True, allow_null=True)
+    workers = serializers.IntegerField(read_only=True)
+    open_cases = serializers.IntegerField(read_only=True, help_text="Each child counted once")
+    overdue_reviews = serializers.IntegerField(read_only=True)
+    overdue_checks = serializers.IntegerField(read_only=True)
+
+
+class CaseloadsSerializer(serializers.Serializer):
+    workers = WorkerLoadSerializer(many=True, read_only=True)
+    agencies = AgencyLoadSerializer(many=True, read_only=True)
+
+
+class CaseConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True, help_text="The case's current version: check it, then retry")
+
+
 # What the API takes ------------------------------------------------------------------------------------------------
 
 TEXT = 20_000
@@ -323,6 +486,81 @@ class AllocationInputSerializer(serializers.Serializer):
     start_on = serializers.DateField()
 
 
+class EndAllocationInputSerializer(serializers.Serializer):
+    end_on = serializers.DateField()
+
+
+class EscalateInputSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=TEXT,
+        help_text="What you disagree about, for the service manager",
+    )
+
+
+def _version_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1, help_text="The case's version this change is based on: a 409 if someone has changed it since"
+    )
+
+
+class CaseHolderInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="A case-holding social worker from the wider service")
+    version = _version_field()
+
+
+class KeyIndividualInputSerializer(serializers.Serializer):
+    username = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=150,
+        help_text="A practitioner with an Evolve account (a team member or a case-holding social worker)...",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="...or someone outside the team"
+    )
+    organisation = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Their organisation"
+    )
+    version = _version_field()
+
+
+class ReviewDateInputSerializer(serializers.Serializer):
+    next_review_on = serializers.DateField()
+    version = _version_field()
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT)
+    version = _version_field()
+
+
+class ChildWordsInputSerializer(serializers.Serializer):
+    kind = ChildWordsKindField()
+    words = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TEXT, help_text="As the child said them"
+    )
+    said_on = serializers.DateField()
+    context = serializers.CharField(  # type: ignore[assignment]  # as in ChildWordsSerializer
+        required=False, allow_blank=True, default="", max_length=300, help_text="Where, to whom, in what setting"
+    )
+
+
+class StrategyHeldInputSerializer(serializers.Serializer):
+    decision = serializers.UUIDField(help_text="The decision on this case that called the strategy discussion")
+    held_at = ZonedDateTimeField(help_text="When it started: an ISO 8601 date and time with its zone")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=TEXT,
+        help_text="Who attended and what was agreed",
+    )
+
+
 # Shared -------------------------------------------------------------------------------------------------------------
 
 
@@ -330,13 +568,20 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _invalid(error: DjangoValidationError) -> ValidationError:
-    """A service's refusal as a 400: keyed by field where it names one."""
-    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+def _invalid(error: DjangoValidationError, renamed: dict[str, str] | None = None) -> ValidationError:
+    """A service's refusal as a 400: keyed by field where it names one (`renamed`: the service's name for a field
+    to the name the API takes it by)."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({"detail": error.messages})
+    names = renamed or {}
+    return ValidationError({names.get(field, field): messages for field, messages in error.message_dict.items()})
 
 
 def _refused(error: CaseRefused | CaseConflict) -> Response:
-    """A step that cannot be taken now: a 409 with the reason. Nothing was changed."""
+    """A step that cannot be taken now: a 409 with the reason. Nothing was changed. A change based on a version of
+    the case someone else has changed since also says the current version."""
+    if isinstance(error, CaseConflict):
+        return Response({"detail": str(error), "version": error.current.version}, status=status.HTTP_409_CONFLICT)
     return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
 
 
@@ -365,8 +610,20 @@ REFUSALS = {
 }
 
 
+STALE_VERSION = OpenApiResponse(
+    response=CaseConflictSerializer,
+    description="The step cannot be taken now (the reason is given), or someone else changed the case after the "
+    "version this change was based on (the current version is given). Nothing was changed.",
+)
+
+
 def _with_refusals(responses: dict[int, Any], *codes: int) -> dict[int, Any]:
     return {**responses, **{code: REFUSALS[code] for code in codes}}
+
+
+def _manager(user: User, case: Case) -> None:
+    if not may_manage_case(user, case):
+        raise PermissionDenied("Only the team manager and the detective sergeant of the team can change this.")
 
 
 # The daily review ---------------------------------------------------------------------------------------------------
@@ -457,6 +714,79 @@ class CheckAnswerApi(APIView):
         except CaseRefused as error:
             return _refused(error)
         return Response(AgencyCheckSerializer(answered).data)
+
+
+def _escalation_detail(user: User, escalation: Escalation) -> dict[str, Any]:
+    """What the escalation page shows: the referral's child, every view recorded, the note, the decision if made."""
+    return {
+        "escalation": escalation,
+        "referral": escalation_referral(user=user, escalation=escalation),  # logs the read
+        "views": decision_views_history(referral_id=escalation.referral_id),
+        "decision": decision_for_referral(referral_id=escalation.referral_id),
+        "may_resolve": may_resolve_escalation(user, escalation) and escalation.resolved_at is None,
+    }
+
+
+class ReviewEscalateApi(APIView):
+    @extend_schema(
+        request=EscalateInputSerializer,
+        responses=_with_refusals({201: EscalationDetailSerializer}, 400, 403, 404, 409),
+    )
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Escalate a disagreement (team manager or detective sergeant): when both have recorded different decisions,
+        the service managers of their agencies decide. A 409 when there is no disagreement, or it is escalated."""
+        user = _user(request)
+        _decider(user)
+        referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
+        data = _valid(EscalateInputSerializer, request)
+        try:
+            escalation = decision_escalate(referral=referral, by=user, note=data["note"])
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except CaseRefused as error:
+            return _refused(error)
+        escalation = escalation_get_for_user(user=user, public_id=escalation.public_id)
+        detail = _escalation_detail(user, escalation)
+        return Response(EscalationDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
+
+
+class EscalationListApi(APIView):
+    @extend_schema(responses=EscalationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The escalated disagreements waiting for a decision, oldest first: your team's, or for a service manager
+        those of their agency."""
+        return Response(EscalationSerializer(escalations_for_user(user=_user(request)), many=True).data)
+
+
+class EscalationDetailApi(APIView):
+    @extend_schema(responses=_with_refusals({200: EscalationDetailSerializer}, 404))
+    def get(self, request: Request, public_id: uuid.UUID) -> Response:
+        """An escalated disagreement: the child, the views recorded, the note, and the decision once made."""
+        user = _user(request)
+        escalation = escalation_get_for_user(user=user, public_id=public_id)
+        return Response(EscalationDetailSerializer(_escalation_detail(user, escalation)).data)
+
+    @extend_schema(
+        request=DecisionViewInputSerializer,
+        responses=_with_refusals({201: DecisionSerializer}, 400, 403, 404, 409),
+    )
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Decide an escalated disagreement (a service manager of the team manager's or the detective sergeant's
+        agency). The decision is made, with its consequences, as if both had agreed it."""
+        user = _user(request)
+        escalation = escalation_get_for_user(user=user, public_id=public_id)
+        if not may_resolve_escalation(user, escalation):
+            raise PermissionDenied("Only a service manager of the agencies involved resolves this escalation.")
+        data = _valid(DecisionViewInputSerializer, request)
+        try:
+            decision = escalation_resolve(
+                escalation=escalation, by=user, kind=data["kind"], rationale=data["rationale"], advice=data["advice"]
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except CaseRefused as error:
+            return _refused(error)
+        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
 # The child's case ---------------------------------------------------------------------------------------------------
@@ -608,3 +938,242 @@ class CaseAllocationsApi(APIView):
         except (CaseRefused, CaseConflict) as error:
             return _refused(error)
         return Response(AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
+
+
+class AllocationEndApi(APIView):
+    @extend_schema(
+        request=EndAllocationInputSerializer,
+        responses=_with_refusals({200: AllocationSerializer}, 400, 403, 404, 409),
+    )
+    def post(self, request: Request, public_id: uuid.UUID, allocation_id: uuid.UUID) -> Response:
+        """End an allocation (team manager and detective sergeant of the team). The sight of the child it gave ends
+        too, unless the person still works on the case. A 409 if it has already ended."""
+        user = _user(request)
+        case = case_get_for_user(user=user, public_id=public_id)
+        allocation = case.allocations.select_related("user").filter(public_id=allocation_id).first()
+        if allocation is None:
+            raise NotFound("No such record, or not one you may see.")
+        _manager(user, case)
+        data = _valid(EndAllocationInputSerializer, request)
+        allocation.case = case
+        try:
+            ended = allocation_end(allocation=allocation, by=user, end_on=data["end_on"])
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(AllocationSerializer(ended).data)
+
+
+def _case_change(
+    user: User, request: Request, public_id: uuid.UUID, serializer_class: type[serializers.Serializer]
+) -> tuple[Case, dict[str, Any]]:
+    """The case, if the caller may see it (404) and manage it (403), and the change asked for, if valid (400)."""
+    case = case_get_for_user(user=user, public_id=public_id)
+    _manager(user, case)
+    return case, _valid(serializer_class, request)
+
+
+CASE_CHANGED = _with_refusals({200: CaseSerializer, 409: STALE_VERSION}, 400, 403, 404)
+
+
+class CaseHolderApi(APIView):
+    @extend_schema(request=CaseHolderInputSerializer, responses=CASE_CHANGED)
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Name the case-holding social worker from the wider service (team manager and detective sergeant of the
+        team). They are given sight of the child's record; the one they replace loses it unless still working on
+        the case."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, CaseHolderInputSerializer)
+        holder = case_holders().filter(username=data["username"].strip()).first()
+        if holder is None:
+            raise ValidationError({"username": ["Give the username of a case-holding social worker."]})
+        try:
+            changed = case_holder_set(case=case, by=user, based_on_version=data["version"], holder=holder)
+        except DjangoValidationError as error:
+            raise _invalid(error, {"holder": "username"}) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(CaseSerializer(changed).data)
+
+
+class KeyIndividualApi(APIView):
+    @extend_schema(request=KeyIndividualInputSerializer, responses=CASE_CHANGED)
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Name the key individual, who keeps the primary relationship with the child: someone with an Evolve account
+        (`username`), or someone outside the team (`name` and `organisation`)."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, KeyIndividualInputSerializer)
+        username = data["username"].strip()
+        person = None
+        if username and (data["name"].strip() or data["organisation"].strip()):
+            raise ValidationError({"username": ["Give a username, or a name and organisation: not both."]})
+        if username:
+            person = people_to_allocate(case=case).filter(username=username).first()
+            if person is None:
+                raise ValidationError(
+                    {"username": ["Give the username of a team member or a case-holding social worker."]}
+                )
+        try:
+            changed = key_individual_set(
+                case=case,
+                by=user,
+                based_on_version=data["version"],
+                user=person,
+                name=data["name"],
+                organisation=data["organisation"],
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error, {"user": "username"}) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(CaseSerializer(changed).data)
+
+
+class ReviewDateApi(APIView):
+    @extend_schema(request=ReviewDateInputSerializer, responses=CASE_CHANGED)
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Set the date of the case's next review (team manager and detective sergeant of the team)."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, ReviewDateInputSerializer)
+        try:
+            changed = case_review_date_set(
+                case=case, by=user, based_on_version=data["version"], next_review_on=data["next_review_on"]
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(CaseSerializer(changed).data)
+
+
+class CaseCloseApi(APIView):
+    @extend_schema(request=ReasonInputSerializer, responses=CASE_CHANGED)
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Close the case when risk is reduced, with the reason (team manager and detective sergeant of the team).
+        Current allocations end today; the history stays."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, ReasonInputSerializer)
+        try:
+            changed = case_close(case=case, by=user, based_on_version=data["version"], reason=data["reason"])
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(CaseSerializer(changed).data)
+
+
+class CaseReopenApi(APIView):
+    @extend_schema(request=ReasonInputSerializer, responses=CASE_CHANGED)
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Re-open a closed case, with the reason (team manager and detective sergeant of the team)."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, ReasonInputSerializer)
+        try:
+            changed = case_reopen(case=case, by=user, based_on_version=data["version"], reason=data["reason"])
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except (CaseRefused, CaseConflict) as error:
+            return _refused(error)
+        return Response(CaseSerializer(changed).data)
+
+
+class ChildWordsApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(responses=_with_refusals({200: ChildWordsSerializer(many=True)}, 404))
+    def get(self, request: Request, public_id: uuid.UUID) -> Response:
+        """The child's own words and wishes, as the child said them, latest first."""
+        user = _user(request)
+        case = case_get_for_user(user=user, public_id=public_id)
+        paginator = self.pagination_class()
+        entries = case.child_words.select_related("recorded_by").order_by("-said_on", "-id")
+        page = paginator.paginate_queryset(entries, request, self) or []
+        record_access(
+            user=user, children=[case.child], action=AccessAction.VIEWED, what=f"case {case.pk}; child's words (API)"
+        )
+        return paginator.get_paginated_response(ChildWordsSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ChildWordsInputSerializer, responses=_with_refusals({201: ChildWordsSerializer}, 400, 403, 404, 409)
+    )
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Record the child's words, wishes or worries, as the child said them: team members of the case's team and
+        the case-holding social worker."""
+        user = _user(request)
+        case = case_get_for_user(user=user, public_id=public_id)
+        if not may_write_on_case(user, case):
+            raise PermissionDenied("Only members of the team and the case-holding social worker write on this case.")
+        data = _valid(ChildWordsInputSerializer, request)
+        try:
+            entry = child_words_add(
+                case=case,
+                by=user,
+                kind=data["kind"],
+                words=data["words"],
+                said_on=data["said_on"],
+                context=data["context"],
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except CaseRefused as error:
+            return _refused(error)
+        return Response(ChildWordsSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class StrategyDiscussionApi(APIView):
+    @extend_schema(
+        request=StrategyHeldInputSerializer,
+        responses=_with_refusals({200: StrategyHeldSerializer}, 400, 403, 404, 409),
+    )
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        """Record that the Immediate Strategy Discussion a decision called for was held (team manager and detective
+        sergeant of the team): its 24-hour clock is met at the time it was held. A 409 if already recorded."""
+        user = _user(request)
+        case, data = _case_change(user, request, public_id, StrategyHeldInputSerializer)
+        decision = case.decisions.filter(public_id=data["decision"], kind=DecisionKind.STRATEGY_DISCUSSION).first()
+        if decision is None:
+            raise ValidationError({"decision": ["Give the decision on this case that called the strategy discussion."]})
+        decision.case = case
+        try:
+            held = strategy_discussion_held(decision=decision, by=user, held_at=data["held_at"], note=data["note"])
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        except CaseRefused as error:
+            return _refused(error)
+        return Response(
+            StrategyHeldSerializer({"decision": held, "held_at": data["held_at"], "note": data["note"]}).data
+        )
+
+
+class SharingLedgerApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(responses=_with_refusals({200: LedgerEntrySerializer(many=True)}, 404))
+    def get(self, request: Request, public_id: uuid.UUID) -> Response:
+        """The child's information-sharing ledger, newest first: every share of the child's record or of a restricted
+        note, with its lawful basis, consent or the reason for sharing without it, and who decided."""
+        user = _user(request)
+        case = case_get_for_user(user=user, public_id=public_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(ledger_for_child(child_id=case.child_id), request, self) or []
+        record_access(
+            user=user, children=[case.child], action=AccessAction.VIEWED, what=f"case {case.pk}; sharing ledger (API)"
+        )
+        return paginator.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
+
+# Caseloads ---------------------------------------------------------------------------------------------------------
+
+
+class CaseloadsApi(APIView):
+    @extend_schema(responses=_with_refusals({200: CaseloadsSerializer}, 403))
+    def get(self, request: Request) -> Response:
+        """Caseloads per worker and per agency: open children, roles held, cases held, overdue reviews and overdue
+        agency checks. For managers: the team manager and detective sergeant see their team, other managers their
+        own agency's workers."""
+        user = _user(request)
+        if not may_see_caseloads(user):
+            raise PermissionDenied("Caseloads are for managers.")
+        workers, agencies = caseloads(user=user)
+        return Response(CaseloadsSerializer({"workers": workers, "agencies": agencies}).data)

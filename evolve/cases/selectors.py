@@ -312,17 +312,23 @@ def check_referral(*, check: AgencyCheck) -> Any:
     return referral
 
 
-def escalation_referral(*, escalation: Escalation) -> Any:
-    """The referral a disagreement is about, for the service manager deciding it (authorised by the escalation)."""
+def escalation_referral(*, user: User, escalation: Escalation) -> Any:
+    """The referral a disagreement is about, for the service manager deciding it (authorised by the escalation's
+    gate). The read is logged: the page shows the child."""
     from referrals.selectors import referral_for_check
 
-    return referral_for_check(referral_id=escalation.referral_id)
+    referral = referral_for_check(referral_id=escalation.referral_id)
+    if referral.child is not None:
+        record_access(
+            user=user, children=[referral.child], action=AccessAction.VIEWED, what=f"escalation {escalation.pk}"
+        )
+    return referral
 
 
 def escalations_for_user(*, user: User) -> list[Escalation]:
     return list(
         gate.visible_to(user, Escalation.objects.filter(resolved_at__isnull=True))
-        .select_related("raised_by")
+        .select_related("raised_by", "referral__child")
         .order_by("raised_at")
     )
 

@@ -592,6 +592,7 @@ def strategy_discussion_held(*, decision: Decision, by: User, held_at: datetime,
         raise CaseRefused("Only the team manager and the detective sergeant record the strategy discussion")
     if decision.kind != DecisionKind.STRATEGY_DISCUSSION:
         raise CaseRefused("This decision did not call for a strategy discussion")
+    _open(Case.objects.get(pk=decision.case.pk))
     if held_at > timezone.now():
         raise ValidationError({"held_at": "The strategy discussion cannot have been held in the future"})
     if held_at < decision.decided_at:

@@ -293,7 +293,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _user(request)
     escalation = escalation_get_for_user(user=user, public_id=public_id)
-    referral = escalation_referral(escalation=escalation)
+    referral = escalation_referral(user=user, escalation=escalation)
     may_resolve = may_resolve_escalation(user, escalation) and escalation.resolved_at is None
     form = case_forms.ResolveForm(request.POST if request.method == "POST" else None)
     status = 200

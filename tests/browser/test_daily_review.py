@@ -27,6 +27,7 @@ from referrals.services import (
     referral_send_to_mash,
     referral_submit,
 )
+from risk.models import Indicator
 from tests.factories import ChildFactory
 
 UUID = r"[0-9a-f-]{36}"
@@ -83,6 +84,7 @@ def decide(page: Page, child: str, decision: str, reasons: str) -> None:
 def test_the_ds_and_tm_refer_a_child_to_the_risk_assessment_meeting_and_call_a_strategy_discussion(
     page_for: Callable[[User], Page],
     front_door: dict[str, User],
+    catalogue: list[Indicator],
     assert_accessible: Callable[[Page, str], None],
 ) -> None:
     tm, ds = front_door["tm"], front_door["ds"]
