@@ -106,11 +106,6 @@ def referrals_awaiting_evolve_decision(*, user: User) -> QuerySet[Referral]:
     return referrals.select_related("child", "referrer_agency", "team").order_by("-urgency", "co_allocated_at", "id")
 
 
-def referrals_by_ids(*, user: User, ids: list[int]) -> QuerySet[Referral]:
-    """The referrals among `ids` that the user may see, with their child."""
-    return gate.visible_to(user, Referral.objects.filter(pk__in=ids)).select_related("child", "referrer_agency")
-
-
 def referral_counts_by_child(*, child_ids: list[int]) -> dict[int, int]:
     """How many referrals (beyond drafts) each child has had: part of what the team already holds. One query."""
     rows = (

@@ -22,7 +22,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_duplicate_candidates, child_list_for_user
 from evolve.people.services import ChildDetails, child_create
-from evolve.ui.forms import form_show_service_errors
+from evolve.ui.forms import form_show_service_errors, posted_version
 from evolve.uploads.storage import serve_private_file
 from referrals.forms import (
     AnswerForm,
@@ -82,14 +82,6 @@ QUEUE_TITLES = {
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _version(request: HttpRequest) -> int:
-    """The version the user's page was based on; anything unreadable counts as a stale page (refused, not a 500)."""
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return -1
 
 
 @require_GET
@@ -155,7 +147,7 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     form = MarfForm(data=request.POST or None, files=request.FILES or None, initial=initial, indicator_choices=choices)
     if request.method == "POST":
         form.is_valid()
-        version = _version(request)
+        version = posted_version(request)
         try:
             referral = referral_draft_save(
                 referral=referral,
@@ -373,7 +365,7 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     if form.is_valid():
         try:
             with transaction.atomic():  # a new child and the step that links it stand or fall together
-                _run_action(action, user, referral, form, _version(request))
+                _run_action(action, user, referral, form, posted_version(request))
         except ValidationError as error:
             form_show_service_errors(form, error)
         except (TransitionRefused, ReferralConflict) as refusal:

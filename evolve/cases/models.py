@@ -33,6 +33,10 @@ OPENING_DECISIONS = frozenset(
 ADVICE_DECISIONS = frozenset({DecisionKind.EARLY_HELP_ADVICE, DecisionKind.REFERRER_ADVICE})
 
 
+# The clock's subject for deadlines a decision starts (the strategy discussion's 24 hours).
+DECISION_SUBJECT = "decision"
+
+
 class RiskLevel(models.TextChoices):
     NOT_ASSESSED = "", "Not yet assessed"
     NO_APPARENT_RISK = "no_apparent_risk", "No apparent risk"

@@ -20,6 +20,7 @@ from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.cases.models import (
+    DECISION_SUBJECT,
     AgencyCheck,
     Allocation,
     AllocationRole,
@@ -31,7 +32,6 @@ from evolve.cases.models import (
     DecisionView,
     Escalation,
 )
-from evolve.cases.services import DECISION_SUBJECT, latest_views
 from evolve.chronology.models import ChronologyEntry
 from evolve.chronology.selectors import chronology_for_child
 from evolve.clock.models import Deadline, DeadlineKind
@@ -86,6 +86,14 @@ class StrategyRow:
 class ReviewQueue:
     waiting: list[ReviewRow]
     strategy_due: list[StrategyRow]
+
+
+def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView]]:
+    """Each referral's latest view per seat (team manager, detective sergeant). One query."""
+    found: dict[int, dict[str, DecisionView]] = {referral_id: {} for referral_id in referral_ids}
+    for view in DecisionView.objects.filter(referral_id__in=referral_ids).select_related("by__agency"):
+        found[view.referral_id][view.seat] = view  # ordered oldest first, so the latest wins
+    return found
 
 
 def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:

@@ -25,9 +25,11 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.cases.models import (
     ADVICE_DECISIONS,
+    DECISION_SUBJECT,
     OPENING_DECISIONS,
     AgencyCheck,
     Allocation,
+    AllocationRole,
     Case,
     CaseNote,
     CaseStatusChange,
@@ -48,6 +50,7 @@ from evolve.cases.permissions import (
     may_share_note,
     may_write_on_case,
 )
+from evolve.cases.selectors import latest_views
 from evolve.chronology.services import chronology_record
 from evolve.clock.config import timescale_for
 from evolve.clock.models import DeadlineKind
@@ -60,7 +63,6 @@ from referrals.selectors import referral_for_update
 from referrals.services import referral_evolve_acknowledge, referral_evolve_decide
 from referrals.states import State
 
-DECISION_SUBJECT = "decision"
 CASE_SUBJECT = "case"
 
 
@@ -230,13 +232,11 @@ def team_agency_owners(*, referral: Any) -> list[tuple[Agency, User]]:
         .order_by("agency__name", "username")
     )
     chosen: dict[int, tuple[Agency, User]] = {}
-    for member in members:
+    # Practitioners first; the sort is stable, so each agency's first by username among them (or among the rest).
+    for member in sorted(members, key=lambda member: not member.has_role(Role.PRACTITIONER)):
         assert member.agency is not None
-        if member.agency_id in chosen and not member.has_role(Role.PRACTITIONER):
-            continue
-        if member.agency_id not in chosen or not chosen[member.agency.pk][1].has_role(Role.PRACTITIONER):
-            chosen[member.agency.pk] = (member.agency, member)
-    return list(chosen.values())
+        chosen.setdefault(member.agency.pk, (member.agency, member))
+    return sorted(chosen.values(), key=lambda pair: pair[0].name)
 
 
 @transaction.atomic
@@ -283,14 +283,6 @@ def agency_check_answer(*, check: AgencyCheck, by: User, holds_information: bool
 
 
 # The decision --------------------------------------------------------------------------------------------------------
-
-
-def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView]]:
-    """Each referral's latest view per seat (team manager, detective sergeant). One query."""
-    found: dict[int, dict[str, DecisionView]] = {referral_id: {} for referral_id in referral_ids}
-    for view in DecisionView.objects.filter(referral_id__in=referral_ids).select_related("by__agency"):
-        found[view.referral_id][view.seat] = view  # ordered oldest first, so the latest wins
-    return found
 
 
 def _open_escalation(referral_id: int) -> Escalation | None:
@@ -668,8 +660,6 @@ def case_holder_set(*, case: Case, by: User, based_on_version: int, holder: User
 
 @transaction.atomic
 def allocation_add(*, case: Case, by: User, user: User, role: str, start_on: date) -> Allocation:
-    from evolve.cases.models import AllocationRole
-
     _manager_of(by, case)
     case = _locked_case(case)
     _open(case)

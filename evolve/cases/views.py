@@ -75,18 +75,11 @@ from evolve.cases.services import (
     team_agency_owners,
 )
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.forms import form_show_service_errors
+from evolve.ui.forms import form_show_service_errors, posted_version
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _version(request: HttpRequest) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return -1
 
 
 def _run(form: forms.Form, action: Callable[[], Any]) -> tuple[bool, str]:
@@ -452,14 +445,12 @@ def case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespon
     if action not in available:
         raise PermissionDenied("That change is not yours to make on this case, or not now.")
     blank = available[action]
-    kwargs: dict[str, Any] = {}
-    for name in ("people",):
-        if hasattr(blank, name):
-            kwargs[name] = list(getattr(blank, name).values())
+    # The same form, bound to what was posted, offering the same people as the page did.
+    kwargs: dict[str, Any] = {"people": list(blank.people.values())} if hasattr(blank, "people") else {}
     form: Any = type(blank)(request.POST, **kwargs)
     if action == "note" and "restricted" not in blank.fields:
         del form.fields["restricted"]
-    version = _version(request)
+    version = posted_version(request)
 
     def act() -> None:
         data = form.cleaned_data
@@ -538,7 +529,7 @@ def allocation_end_view(request: HttpRequest, public_id: str, allocation_id: str
 def note_share(request: HttpRequest, public_id: str, note_id: str) -> HttpResponse:
     user = _user(request)
     case = case_get_for_user(user=user, public_id=public_id)
-    note = notes_for_case(user=user, case=case).filter(public_id=note_id).first() if _is_uuid(note_id) else None
+    note = notes_for_case(user=user, case=case).filter(public_id=note_id).first()
     if note is None:
         raise Http404("No such note, or not one you may see")
     if not may_share_note(user, note):
@@ -568,13 +559,3 @@ def note_share(request: HttpRequest, public_id: str, note_id: str) -> HttpRespon
             return redirect("cases:case-detail", public_id=case.public_id)
         status = 409 if refusal else 400
     return render(request, "cases/note_share.html", {"case": case, "note": note, "form": form}, status=status)
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

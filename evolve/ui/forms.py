@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 
 class DateInputWidget(forms.MultiWidget):
@@ -54,6 +55,14 @@ class DateField(forms.MultiValueField):
 
     def compress(self, data_list: list[Any]) -> Any:  # clean() above does the work
         return data_list
+
+
+def posted_version(request: HttpRequest) -> int:
+    """The version the user's page was based on; anything unreadable counts as a stale page (refused, not a 500)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
 
 
 def form_show_service_errors(form: forms.Form, error: ValidationError) -> None:
