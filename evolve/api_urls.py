@@ -6,4 +6,6 @@ urlpatterns = [
     path("children/", include("evolve.people.api_urls")),
     path("referrals/", include("referrals.api_urls")),
     path("cases/", include("evolve.cases.api_urls")),
+    path("risk/", include("risk.api_urls")),
+    path("meetings/", include("meetings.api_urls")),
 ]

@@ -20,6 +20,8 @@ urlpatterns = [
     path("children/", include("evolve.people.urls")),
     path("referrals/", include("referrals.urls")),
     path("cases/", include("evolve.cases.urls")),
+    path("risk/", include("risk.urls")),
+    path("meetings/", include("meetings.urls")),
     path("notifications/", include("evolve.notifications.urls")),
     path("api/", include("evolve.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

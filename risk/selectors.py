@@ -1,5 +1,5 @@
-"""Reading the screening catalogue. Public: other apps (the referral form, risk assessments) import only these and
-`risk.services`.
+"""Reading the screening catalogue and risk assessments. Public: other apps (the referral form, the case, meetings)
+import only these and `risk.services`.
 
 The catalogue is reference data, not a child's record, so these reads are neither gated nor audited. A form or an
 assessment should hold on to the version it used (a foreign key to `CatalogueVersion`) and read that version's
@@ -8,12 +8,19 @@ indicators through `catalogue_indicators`, never "the current ones": a later ver
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
-from risk.models import CatalogueVersion, Indicator, IndicatorCategory
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.accounts.roles import Role
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from risk.models import Answer, CatalogueVersion, Indicator, IndicatorAnswer, IndicatorCategory, RiskAssessment
 
 
 class NoPublishedCatalogueError(LookupError):
@@ -89,3 +96,120 @@ def indicators_by_codes(*, version: CatalogueVersion, codes: Iterable[str]) -> l
             {"indicators": f"Not in version {version.number} of the screening catalogue: {', '.join(sorted(missing))}"}
         )
     return found
+
+
+# Risk assessments ---------------------------------------------------------------------------------------------------
+
+
+def _assessments() -> QuerySet[RiskAssessment]:
+    return RiskAssessment.objects.select_related(
+        "child", "team", "catalogue_version", "recorded_by__agency", "agreed_by", "reviewed_by", "previous"
+    )
+
+
+def assessment_get_for_user(*, user: User, public_id: uuid.UUID | str) -> RiskAssessment:
+    """One assessment, or 404 whether missing or not one the user may see. The read is logged against the child."""
+    assessment = gate.get_visible_or_404(user, _assessments(), public_id=public_id)
+    record_access(user=user, children=[assessment.child], action=AccessAction.VIEWED, what="risk assessment")
+    return assessment
+
+
+def assessments_for_child(*, user: User, child_id: int) -> list[RiskAssessment]:
+    """The child's assessments the user may see, latest first. One query."""
+    return list(gate.visible_to(user, _assessments().filter(child_id=child_id)).order_by("-assessed_on", "-id"))
+
+
+def assessment_latest(*, user: User, child_id: int) -> RiskAssessment | None:
+    return gate.visible_to(user, _assessments().filter(child_id=child_id)).order_by("-assessed_on", "-id").first()
+
+
+def assessments_latest_for_children(*, team_id: int, child_ids: Iterable[int]) -> dict[int, RiskAssessment]:
+    """Each child's latest assessment by the team, for a list of children (a meeting's agenda). One query. The
+    caller has already checked the user may see the team's work on these children."""
+    rows = (
+        RiskAssessment.objects.filter(team_id=team_id, child_id__in=list(child_ids))
+        .order_by("child_id", "-assessed_on", "-id")
+        .distinct("child_id")
+    )
+    return {row.child_id: row for row in rows}
+
+
+def assessments_awaiting_review(*, user: User) -> list[RiskAssessment]:
+    """The team manager's oversight queue: their team's assessments nobody has reviewed yet, oldest first."""
+    if not (user.is_team_member and user.has_role(Role.TEAM_MANAGER)):
+        return []
+    queryset = _assessments().filter(team=user.team, reviewed_at__isnull=True).order_by("recorded_at", "id")
+    rows = list(gate.visible_to(user, queryset))
+    record_access(user=user, children=[row.child for row in rows], action=AccessAction.LISTED, what="risk oversight")
+    return rows
+
+
+@dataclass(frozen=True)
+class AnswerGroup:
+    category: IndicatorCategory
+    answers: tuple[IndicatorAnswer, ...]
+
+    @property
+    def present(self) -> int:
+        return sum(1 for answer in self.answers if answer.answer == Answer.PRESENT)
+
+
+def assessment_answers(*, assessment: RiskAssessment) -> list[AnswerGroup]:
+    """The answers under their categories, in the order of the version the assessment used. One query."""
+    rows = (
+        IndicatorAnswer.objects.filter(assessment=assessment)
+        .select_related("indicator__category", "source_agency")
+        .order_by("indicator__category__order", "indicator__category_id", "indicator__order", "indicator_id")
+    )
+    groups: dict[int, list[IndicatorAnswer]] = {}
+    for row in rows:
+        groups.setdefault(row.indicator.category_id, []).append(row)
+    return [AnswerGroup(category=members[0].indicator.category, answers=tuple(members)) for members in groups.values()]
+
+
+@dataclass(frozen=True)
+class IndicatorChange:
+    code: str
+    text: str
+    before: IndicatorAnswer | None
+    after: IndicatorAnswer | None
+
+    @property
+    def what(self) -> str:
+        if self.before is None:
+            return "New in this version of the screening tool"
+        if self.after is None:
+            return "No longer in the screening tool"
+        if self.before.answer != self.after.answer:
+            return f"{self.before.get_answer_display()} → {self.after.get_answer_display()}"
+        return f"Last seen: {self.before.get_seen_display()} → {self.after.get_seen_display()}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous: RiskAssessment | None
+    changes: list[IndicatorChange] = field(default_factory=list)
+    level_before: str = ""
+    level_after: str = ""
+
+
+def assessment_compare(*, assessment: RiskAssessment) -> Comparison:
+    """What changed since the child's previous assessment: each indicator (matched by code, so across versions
+    of the tool) whose answer or recency changed, and the level. Two queries."""
+    previous = assessment.previous
+    if previous is None:
+        return Comparison(previous=None)
+
+    def answers_of(row: RiskAssessment) -> dict[str, IndicatorAnswer]:
+        found = IndicatorAnswer.objects.filter(assessment=row).select_related("indicator").order_by("indicator_id")
+        return {answer.indicator.code: answer for answer in found}
+
+    before, after = answers_of(previous), answers_of(assessment)
+    changes = []
+    for code in [*after, *(code for code in before if code not in after)]:
+        old, new = before.get(code), after.get(code)
+        if old and new and (old.answer, old.seen) == (new.answer, new.seen):
+            continue
+        text = (new or old).indicator.text  # type: ignore[union-attr]
+        changes.append(IndicatorChange(code=code, text=text, before=old, after=new))
+    return Comparison(previous=previous, changes=changes, level_before=previous.level, level_after=assessment.level)

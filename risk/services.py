@@ -1,4 +1,4 @@
-"""Writing the screening catalogue. Public: other apps (and the admin) change the catalogue only through these.
+"""Writing the screening catalogue and risk assessments. Public: other apps (and the admin) write only through these.
 
 A published version is fixed: assessments and referrals point at its indicators and must keep meaning what they
 meant on the day. Every write here locks the version's row first, so a change and a publication of the same
@@ -8,15 +8,38 @@ published. To change the tool, copy a version into a draft (`catalogue_draft_fro
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from risk.models import CatalogueVersion, Indicator, IndicatorCategory
+from evolve.accounts.models import Agency, User
+from evolve.accounts.roles import Role
+from evolve.accounts.selectors import users_with_role
+from evolve.chronology.services import chronology_record
+from evolve.notifications.services import notify
+from evolve.people.models import Child
+from risk.models import (
+    Answer,
+    CatalogueVersion,
+    CinFactor,
+    Indicator,
+    IndicatorAnswer,
+    IndicatorCategory,
+    RiskAssessment,
+    RiskLevel,
+    Seen,
+)
+from risk.permissions import may_agree, may_assess, may_review
+from risk.scoring import ScreenedAnswer, suggest
+from risk.selectors import catalogue_current
 
 CATEGORY_FIELDS = ("code", "name", "order")
 INDICATOR_FIELDS = ("category", "code", "text", "guidance", "is_high_risk", "applies_to", "order")
@@ -296,3 +319,244 @@ def indicator_remove(*, indicator: Indicator) -> None:
     current = Indicator.objects.select_related("category").get(pk=indicator.pk)
     _draft_locked(version_id=current.category.version_id)
     current.delete()
+
+
+# Risk assessments ---------------------------------------------------------------------------------------------------
+
+ASSESSMENT_SOURCE = "risk_assessment"  # the chronology's source type for an assessment
+
+
+class AssessmentRefused(Exception):
+    """The user may not do this to this assessment (a permission, or the assessment's state)."""
+
+
+class AssessmentConflict(Exception):
+    """Someone else changed the assessment since the form was opened."""
+
+    def __init__(self, current: RiskAssessment) -> None:
+        super().__init__("The risk assessment was changed by someone else")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One indicator's answer as a form or the API gives it, keyed by the indicator's code."""
+
+    code: str
+    answer: str
+    seen: str = ""
+    evidence: str = ""
+    source_agency_id: int | None = None
+
+
+def _answer_errors(given: AnswerInput, agencies: set[int]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = given.code
+    if given.answer not in Answer.values:
+        errors[f"answer-{code}"] = "Say whether this is present, not present or not known"
+    elif given.answer == Answer.PRESENT:
+        if given.seen not in Seen.values:
+            errors[f"seen-{code}"] = "Say when it was last seen"
+        if not given.evidence.strip():
+            errors[f"evidence-{code}"] = "Give the evidence: what was seen or heard, and by whom"
+        if given.source_agency_id not in agencies:
+            errors[f"source-{code}"] = "Choose the agency the information came from"
+    return errors
+
+
+def _url(assessment: RiskAssessment) -> str:
+    return reverse("risk:assessment-detail", args=[assessment.public_id])
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    child: Child,
+    by: User,
+    answers: Sequence[AnswerInput],
+    next_review_on: date | None,
+    assessed_on: date | None = None,
+    summary: str = "",
+    cin_factors: Iterable[str] = (),
+) -> RiskAssessment:
+    """Record a screening of every indicator in the current catalogue, all or nothing. The suggested level, the
+    young-child flag and the comparison baseline (the child's previous assessment by the team) are fixed now."""
+    if not may_assess(by):
+        raise AssessmentRefused("Only members of the Evolve team record a risk assessment")
+    version = catalogue_current()
+    indicators = {i.code: i for i in Indicator.objects.filter(category__version=version)}
+    agencies = set(Agency.objects.values_list("pk", flat=True))
+    today = timezone.localdate()
+    assessed_on = assessed_on or today
+    errors: dict[str, str] = {}
+    given: dict[str, AnswerInput] = {}
+    for answer in answers:
+        if answer.code not in indicators:
+            errors["indicators"] = f"Not in version {version.number} of the screening catalogue: {answer.code}"
+            continue
+        given[answer.code] = answer
+        errors.update(_answer_errors(answer, agencies))
+    unanswered = [code for code in indicators if code not in given]
+    if unanswered:
+        errors["indicators"] = (
+            f"Answer every indicator: present, not present or not known ({len(unanswered)} not answered)"
+        )
+    factors = list(dict.fromkeys(cin_factors))
+    if any(factor not in CinFactor.values for factor in factors):
+        errors["cin_factors"] = "Choose the census factors from the list"
+    if assessed_on > today:
+        errors["assessed_on"] = "The assessment date cannot be in the future"
+    if next_review_on is None:
+        errors["next_review_on"] = "Enter the date of the next review"
+    elif next_review_on <= today:
+        errors["next_review_on"] = "The next review must be after today"
+    if errors:
+        raise ValidationError(errors)
+    assert next_review_on is not None
+    age = child.age_on(assessed_on)
+    suggestion = suggest(
+        (
+            ScreenedAnswer(answer=a.answer, seen=a.seen, is_high_risk=indicators[code].is_high_risk)
+            for code, a in given.items()
+        ),
+        age=age,
+    )
+    team = by.team
+    assert team is not None
+    previous = RiskAssessment.objects.filter(child=child, team=team).order_by("-assessed_on", "-id").first()
+    assessment = RiskAssessment.objects.create(
+        child=child,
+        team=team,
+        catalogue_version=version,
+        previous=previous,
+        assessed_on=assessed_on,
+        recorded_by=by,
+        summary=summary.strip(),
+        suggested_level=suggestion.level,
+        score=suggestion.score,
+        age_at_assessment=age,
+        young_child_high_risk=suggestion.young_child_high_risk,
+        cin_factors=factors,
+        next_review_on=next_review_on,
+    )
+    IndicatorAnswer.objects.bulk_create(
+        IndicatorAnswer(
+            assessment=assessment,
+            indicator=indicators[code],
+            answer=a.answer,
+            seen=a.seen if a.answer == Answer.PRESENT else "",
+            evidence=a.evidence.strip(),
+            source_agency_id=a.source_agency_id if a.answer == Answer.PRESENT else None,
+        )
+        for code, a in given.items()
+    )
+    label = RiskLevel(suggestion.level).label.lower()
+    flag = "; aged 13 or under with a high-risk indicator" if suggestion.young_child_high_risk else ""
+    chronology_record(
+        child_id=child.pk,
+        by=by,
+        kind="risk.assessment",
+        summary=f"Risk assessment recorded: the screening suggests {label} risk{flag}",
+        rationale=assessment.summary,
+        source_type=ASSESSMENT_SOURCE,
+        source_id=assessment.pk,
+    )
+    notify(
+        users=users_with_role(roles=[Role.TEAM_MANAGER], team=team),
+        subject="A risk assessment is waiting for your review",
+        body="A team member recorded a risk assessment. Every assessment is reviewed by the team manager.",
+        url=_url(assessment),
+    )
+    return assessment
+
+
+def _locked(assessment: RiskAssessment, based_on_version: int | None) -> RiskAssessment:
+    current = RiskAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if based_on_version is not None and current.version != based_on_version:
+        raise AssessmentConflict(current)
+    return current
+
+
+def _saved(assessment: RiskAssessment, *fields: str) -> RiskAssessment:
+    assessment.version = F("version") + 1
+    assessment.save(update_fields=[*fields, "version"])
+    assessment.refresh_from_db(fields=["version"])
+    return assessment
+
+
+@transaction.atomic
+def assessment_agree(
+    *,
+    assessment: RiskAssessment,
+    by: User,
+    level: str,
+    rationale: str,
+    where: str,
+    based_on_version: int | None = None,
+) -> RiskAssessment:
+    """A meeting agrees the child's risk level on the latest assessment, with the rationale for it. Once agreed
+    it stands: a changed level needs a new assessment (a repeat), so the record shows what changed and why."""
+    if not may_agree(by, assessment):
+        raise AssessmentRefused("Only the team manager and the detective sergeant agree a risk level")
+    current = _locked(assessment, based_on_version)
+    errors: dict[str, str] = {}
+    if level not in RiskLevel.values:
+        errors["level"] = "Choose the agreed risk level"
+    if not (rationale or "").strip():
+        errors["rationale"] = "Give the rationale for the agreed level: judgement stands over the score, written down"
+    if errors:
+        raise ValidationError(errors)
+    if current.agreed_level:
+        raise AssessmentRefused(
+            "A level was already agreed on this assessment. To change it, record a new assessment and agree that."
+        )
+    newer = RiskAssessment.objects.filter(child_id=current.child_id, team_id=current.team_id).order_by(
+        "-assessed_on", "-id"
+    )[:1]
+    if newer and newer[0].pk != current.pk:
+        raise AssessmentRefused("A newer assessment of this child has been recorded: agree the level on that one")
+    current.agreed_level = level
+    current.agreed_rationale = rationale.strip()
+    current.agreed_at = timezone.now()
+    current.agreed_by = by
+    current.agreed_where = where[:200]
+    _saved(current, "agreed_level", "agreed_rationale", "agreed_at", "agreed_by", "agreed_where")
+    suggested = RiskLevel(current.suggested_level).label.lower()
+    chronology_record(
+        child_id=current.child_id,
+        by=by,
+        kind="risk.agreed",
+        summary=f"Risk level agreed: {RiskLevel(level).label.lower()} (the screening suggested {suggested})",
+        rationale=current.agreed_rationale,
+        source_type=ASSESSMENT_SOURCE,
+        source_id=current.pk,
+    )
+    return current
+
+
+@transaction.atomic
+def assessment_review(
+    *, assessment: RiskAssessment, by: User, comment: str, based_on_version: int | None = None
+) -> RiskAssessment:
+    """The team manager's oversight of an assessment (seed 003): who, when and what they said."""
+    if not may_review(by, assessment):
+        raise AssessmentRefused("Only the team's manager reviews a risk assessment")
+    current = _locked(assessment, based_on_version)
+    if current.reviewed_at is not None:
+        raise AssessmentRefused("This assessment has already been reviewed")
+    if not (comment or "").strip():
+        raise ValidationError({"comment": "Record your oversight: what you checked and anything to follow up"})
+    current.reviewed_at = timezone.now()
+    current.reviewed_by = by
+    current.review_comment = comment.strip()
+    _saved(current, "reviewed_at", "reviewed_by", "review_comment")
+    chronology_record(
+        child_id=current.child_id,
+        by=by,
+        kind="risk.reviewed",
+        summary="Risk assessment reviewed by the team manager",
+        rationale=current.review_comment,
+        source_type=ASSESSMENT_SOURCE,
+        source_id=current.pk,
+    )
+    return current

@@ -237,3 +237,20 @@ def test_demo_users_see_the_case_work_on_their_pages() -> None:
     case_page = f"/cases/{health.case.public_id}/"
     assert health.text in page("nurse", case_page)
     assert health.text not in page("police", case_page)
+
+
+def test_the_demo_has_risk_assessments_and_the_next_weekly_meeting_ready_to_run() -> None:
+    from meetings.models import AgendaItem, Meeting
+    from risk.models import RiskAssessment
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # a second run adds no second meeting or assessments
+    tm = User.objects.get(username="tm")
+    assessed = list(RiskAssessment.objects.order_by("id"))
+    assert len(assessed) == 2 and all(a.reviewed_at is None for a in assessed)  # waiting for the TM's oversight
+    meeting = Meeting.objects.get()
+    assert meeting.closed_at is None and meeting.chair == tm
+    awaiting = {case.child_id for case in children_awaiting_ra_meeting(user=tm)}
+    on_agenda = set(AgendaItem.objects.filter(meeting=meeting).values_list("child_id", flat=True))
+    assert awaiting and awaiting <= on_agenda
+    assert {a.child_id for a in assessed} <= on_agenda

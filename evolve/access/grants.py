@@ -7,6 +7,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from evolve.access.models import ChildGroupObjectPermission, ChildUserObjectPermission
 from evolve.accounts.models import User
+from evolve.accounts.roles import Role
 
 VIEW_CHILD = "people.view_child_record"
 
@@ -56,3 +57,19 @@ def child_access_granted_directly(*, child: models.Model, user: User) -> bool:
     return ChildUserObjectPermission.objects.filter(
         content_object_id=child.pk, user=user, permission__codename="view_child_record"
     ).exists()
+
+
+def team_work_scope(*, user: User, prefix: str = "") -> models.Q:
+    """Who sees a team's work about a child (a case, a risk assessment, a meeting's part about the child): the
+    team's members, unless the child's record is restricted to another agency; anyone else only by a grant of the
+    child (allocation, case holding). The governance group sees none. `prefix` reaches the row's `team` and `child`
+    ("case__" for a note on a case)."""
+    if user.has_role(Role.GOVERNANCE):
+        return models.Q(pk__in=[])
+    allowed = granted_child_filter(user=user, field=f"{prefix}child_id")
+    if user.is_team_member:
+        allowed |= models.Q(**{f"{prefix}team_id": user.team_id}) & (
+            models.Q(**{f"{prefix}child__restricted_to_agency__isnull": True})
+            | models.Q(**{f"{prefix}child__restricted_to_agency_id": user.agency_id})
+        )
+    return allowed

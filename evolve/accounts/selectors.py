@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from evolve.accounts.models import Team, User
+from evolve.accounts.models import Agency, Team, User
 from evolve.accounts.roles import Role
 
 
@@ -20,3 +20,8 @@ def users_with_role(*, roles: list[Role], team: Team | None = None) -> QuerySet[
 
 def teams_all() -> QuerySet[Team]:
     return Team.objects.order_by("name")
+
+
+def agencies_by_short_name(*, short_names: list[str]) -> dict[str, Agency]:
+    """The agencies with these short names (reference data, not gated), keyed by short name; unknown ones left out."""
+    return {agency.short_name: agency for agency in Agency.objects.filter(short_name__in=short_names)}

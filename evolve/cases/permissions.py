@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from evolve.access import gate
-from evolve.access.grants import granted_child_filter
+from evolve.access.grants import team_work_scope
 from evolve.access.sharing import shared_with
 from evolve.accounts.models import User
 from evolve.accounts.roles import Role
@@ -29,15 +29,7 @@ CASELOAD_ROLES = frozenset({Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT, Role.SER
 
 
 def _case_scope(user: User, prefix: str = "") -> Q:
-    if user.has_role(Role.GOVERNANCE):
-        return Q(pk__in=[])
-    allowed = granted_child_filter(user=user, field=f"{prefix}child_id")
-    if user.is_team_member:
-        allowed |= Q(**{f"{prefix}team_id": user.team_id}) & (
-            Q(**{f"{prefix}child__restricted_to_agency__isnull": True})
-            | Q(**{f"{prefix}child__restricted_to_agency_id": user.agency_id})
-        )
-    return allowed
+    return team_work_scope(user=user, prefix=prefix)
 
 
 class CasePolicy:

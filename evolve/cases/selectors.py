@@ -7,10 +7,13 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from evolve.access import gate
 from evolve.access.models import InformationShare
@@ -29,8 +32,10 @@ from evolve.cases.models import (
     CaseStatusChange,
     ChildWords,
     Decision,
+    DecisionKind,
     DecisionView,
     Escalation,
+    RiskLevel,
 )
 from evolve.chronology.models import ChronologyEntry
 from evolve.chronology.selectors import chronology_for_child
@@ -86,6 +91,8 @@ class StrategyRow:
 class ReviewQueue:
     waiting: list[ReviewRow]
     strategy_due: list[StrategyRow]
+    # Open cases whose risk review date has passed (set from the agreed risk assessment), oldest first.
+    reviews_overdue: list[Case] = field(default_factory=list)
 
 
 def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView]]:
@@ -146,11 +153,17 @@ def daily_review_queue(*, user: User) -> ReviewQueue:
         for d in due
         if d.subject_id in decisions
     ]
+    overdue = list(
+        gate.visible_to(user, Case.objects.filter(closed_at__isnull=True, next_review_on__lt=timezone.localdate()))
+        .select_related("child")
+        .order_by("next_review_on", "id")[:QUEUE_LIMIT]
+    )
     children = [r.child for r in referrals if r.child is not None]
     children += [row.decision.case.child for row in strategy if row.decision.case]
+    children += [case.child for case in overdue]
     if children:
         record_access(user=user, children=children, action=AccessAction.LISTED, what="daily review queue")
-    return ReviewQueue(waiting=waiting, strategy_due=strategy)
+    return ReviewQueue(waiting=waiting, strategy_due=strategy, reviews_overdue=overdue)
 
 
 def review_row_for_user(*, user: User, public_id: uuid.UUID | str) -> ReviewRow:
@@ -293,6 +306,72 @@ def children_awaiting_ra_meeting(*, user: User) -> list[Case]:
             user=user, children=[c.child for c in cases], action=AccessAction.LISTED, what="awaiting the RA meeting"
         )
     return cases
+
+
+@dataclass(frozen=True)
+class AgendaCandidate:
+    """A child the weekly meeting should discuss, from which of the three lists (DESIGN.md) and why."""
+
+    case: Case
+    source: str  # meetings.models.AgendaList value
+    reason: str
+
+
+def agenda_candidates(*, team_id: int, since: datetime, on: date) -> list[AgendaCandidate]:
+    """The three lists a weekly meeting's agenda is built from, for the team's meeting on `on`; each child once, in
+    the first list that holds them. Three queries, whatever the number of children.
+
+    1. Referred to the risk-assessment meeting and not yet discussed (oldest first).
+    2. A decision since `since` (the last meeting) called an Immediate Strategy Discussion, or an urgent CIN
+       intervention is still waiting for its risk assessment: update the team and agree roles.
+    3. Already allocated, with a review due by the day of the meeting or a high risk level (the meeting keeps
+       every high-risk child in view)."""
+    open_cases = Case.objects.filter(team_id=team_id, closed_at__isnull=True).select_related("child")
+    found: dict[int, AgendaCandidate] = {}
+
+    def add(case: Case, source: str, reason: str) -> None:
+        found.setdefault(case.child_id, AgendaCandidate(case=case, source=source, reason=reason))
+
+    for case in open_cases.filter(awaiting_ra_meeting_since__isnull=False).order_by("awaiting_ra_meeting_since", "id"):
+        add(case, "new_referrals", "Referred to the risk-assessment meeting by the daily review")
+    strategy = Decision.objects.filter(kind=DecisionKind.STRATEGY_DISCUSSION, decided_at__gte=since)
+    for case in open_cases.filter(Q(urgent_cin_since__isnull=False) | Q(pk__in=strategy.values("case_id"))).order_by(
+        "opened_at", "id"
+    ):
+        reason = (
+            "Urgent Child in Need intervention: risk to assess"
+            if case.urgent_cin_since
+            else "Immediate Strategy Discussion since the last meeting"
+        )
+        add(case, "strategy_or_cin", reason)
+    allocated = open_cases.filter(
+        Exists(Allocation.objects.filter(case=OuterRef("pk"), end_on__isnull=True)),
+    ).filter(Q(next_review_on__lte=on) | Q(risk_level=RiskLevel.HIGH))
+    for case in allocated.order_by("next_review_on", "id"):
+        reason = (
+            f"Review due {date_format(case.next_review_on, 'j M Y')}"
+            if case.next_review_on and case.next_review_on <= on
+            else "High risk: kept in view every meeting"
+        )
+        add(case, "allocated_update", reason)
+    return list(found.values())
+
+
+def case_for_team_child(*, team_id: int, child_id: int) -> Case | None:
+    """The team's open case for a child, for services acting on the team's behalf (a meeting); not gated."""
+    return Case.objects.filter(team_id=team_id, child_id=child_id, closed_at__isnull=True).first()
+
+
+def case_decisions(*, case_id: int) -> list[Decision]:
+    return list(Decision.objects.filter(case_id=case_id).order_by("-decided_at"))
+
+
+def decision_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Decision:
+    """A decision on a case the user may see, or 404."""
+    decision = Decision.objects.select_related("case__child").filter(public_id=public_id).first()
+    if decision is None or decision.case is None or not gate.can_see(user, decision.case):
+        raise Http404("No such decision, or not one you may see")
+    return decision
 
 
 def checks_for_owner(*, user: User) -> list[AgencyCheck]:

@@ -62,6 +62,8 @@ from evolve.people.services import child_open_to_team
 from referrals.selectors import referral_for_update
 from referrals.services import referral_evolve_acknowledge, referral_evolve_decide
 from referrals.states import State
+from risk.models import RiskAssessment
+from risk.services import assessment_agree
 
 CASE_SUBJECT = "case"
 
@@ -774,6 +776,25 @@ def case_review_date_set(*, case: Case, by: User, based_on_version: int, next_re
         source_id=current.pk,
     )
     return current
+
+
+@transaction.atomic
+def risk_level_agree(
+    *, case: Case, assessment: RiskAssessment, by: User, level: str, rationale: str, where: str
+) -> Case:
+    """A meeting agreed the child's risk level: it is agreed on the child's latest risk assessment (which keeps it
+    with its rationale), and the case takes the level and the assessment's next review date. The child has had
+    the risk-assessment discussion the daily review asked for, and an urgent CIN intervention its risk assessment."""
+    if assessment.child_id != case.child_id or assessment.team_id != case.team_id:
+        raise CaseRefused("That risk assessment is not about this child")
+    case = _locked_case(case)
+    _open(case)
+    assessment_agree(assessment=assessment, by=by, level=level, rationale=rationale, where=where)
+    case.risk_level = level
+    case.next_review_on = assessment.next_review_on
+    case.awaiting_ra_meeting_since = None
+    case.urgent_cin_since = None
+    return _saved(case, "risk_level", "next_review_on", "awaiting_ra_meeting_since", "urgent_cin_since")
 
 
 @transaction.atomic

@@ -412,6 +412,7 @@ def _case_response(
         "may_manage": may_manage_case(user, case),
         "shareable": {note.pk for note in page.notes if may_share_note(user, note)},
         "has_errors": any(form.errors for form in action_forms.values()),
+        "meeting_kinds": (DecisionKind.STRATEGY_DISCUSSION, DecisionKind.URGENT_CIN),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

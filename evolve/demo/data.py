@@ -543,3 +543,59 @@ def _seed_cases(*, users: dict[str, User], cases: list[Case], rng: random.Random
         based_on_version=current(to_close).version,
         reason="Risk reduced: the child has cut contact with the older group and is settled at school and at home.",
     )
+    _seed_risk_and_meeting(users=users, assessed=[ra_first, ra_second])
+
+
+# Indicators present in the demo's two assessments: (code, when seen, agency short name, evidence).
+DEMO_SCREENING = [
+    [
+        ("missing-episodes", "current", "SYP PPU", "Reported missing twice this month; found in town both times."),
+        ("older-partner", "current", "Riverside", "Told a friend at school her boyfriend is 19 and drives."),
+        ("unexplained-gifts", "six_months", "CYPS", "New trainers and a second phone mum cannot explain."),
+        ("hotels-cars-unknown-adults", "current", "SYP PPU", "Seen getting into a car with two adult men."),
+    ],
+    [
+        ("older-associates", "current", "CYPS", "Spends evenings with a group of older teenagers from another estate."),
+        ("secretive-phone-use", "six_months", "PACE", "Dad says the child hides the phone and deletes messages."),
+    ],
+]
+
+
+def _seed_risk_and_meeting(*, users: dict[str, User], assessed: list[Case]) -> None:
+    """A multi-agency risk assessment for each child awaiting the RA meeting, and the next weekly meeting scheduled
+    with its agenda built from the three lists: ready for the chair to run."""
+    from meetings.services import meeting_schedule
+    from risk.models import Answer
+    from risk.selectors import catalogue_current, catalogue_indicators
+    from risk.services import AnswerInput, assessment_record
+
+    agencies = {agency.short_name: agency.pk for agency in Agency.objects.all()}
+    codes = [i.code for group in catalogue_indicators(version=catalogue_current()) for i in group.indicators]
+    for case, present in zip(assessed, DEMO_SCREENING, strict=True):
+        found = {code: (seen, agency, evidence) for code, seen, agency, evidence in present}
+        answers = [
+            AnswerInput(
+                code=code,
+                answer=Answer.PRESENT,
+                seen=found[code][0],
+                evidence=found[code][2],
+                source_agency_id=agencies[found[code][1]],
+            )
+            if code in found
+            else AnswerInput(code=code, answer=Answer.NOT_PRESENT)
+            for code in codes
+        ]
+        assessment_record(
+            child=case.child,
+            by=users["socialworker"],
+            answers=answers,
+            next_review_on=timezone.localdate() + timedelta(days=42),
+            summary="Screened with the school, police and the family worker before the RA meeting.",
+            cin_factors=["10A", "11A"] if case is assessed[0] else ["24A"],
+        )
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    meeting_schedule(
+        by=users["tm"],
+        starts_at=tomorrow.replace(hour=10, minute=0, second=0, microsecond=0),
+        place="Riverside House, meeting room 2",
+    )

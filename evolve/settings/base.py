@@ -233,6 +233,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Minutes whose build was never asked for (broker down at closing) or ran out of retries.
+    "meetings-minutes-sweep": {"task": "meetings.minutes_sweep_task", "schedule": 300.0},
     # Stamp missed deadlines so reports count breaches from an index (queues work them out as they render).
     "clock-breaches-mark": {"task": "evolve.clock.deadline_breaches_mark_task", "schedule": 300.0},
     # Emails left in the notification outbox while the broker was down.

@@ -95,7 +95,15 @@ def test_only_the_sign_in_pages_the_statement_and_health_are_public(client: Clie
         if name.startswith("admin:") or name in PUBLIC_URL_NAMES:
             continue
         some_id = "00000000-0000-0000-0000-000000000001"
-        for args in ([], [some_id], ["spoc"], [some_id, some_id], [some_id, "screen"], [some_id, 1, "pause"]):
+        for args in (
+            [],
+            [some_id],
+            ["spoc"],
+            [some_id, some_id],
+            [some_id, "screen"],
+            [some_id, 1, "pause"],
+            [some_id, some_id, "record"],
+        ):
             try:
                 url = reverse(name, args=args)
                 break
