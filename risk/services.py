@@ -20,6 +20,7 @@ from django.db.models import Count, F, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from evolve.access import gate
 from evolve.accounts.models import Agency, User
 from evolve.accounts.roles import Role
 from evolve.accounts.selectors import users_with_role
@@ -383,6 +384,8 @@ def assessment_record(
     young-child flag and the comparison baseline (the child's previous assessment by the team) are fixed now."""
     if not may_assess(by):
         raise AssessmentRefused("Only members of the Evolve team record a risk assessment")
+    if not gate.can_see(by, child):
+        raise AssessmentRefused("That child's record is not one you may see")
     version = catalogue_current()
     indicators = {i.code: i for i in Indicator.objects.filter(category__version=version)}
     agencies = set(Agency.objects.values_list("pk", flat=True))
@@ -423,7 +426,11 @@ def assessment_record(
     )
     team = by.team
     assert team is not None
-    previous = RiskAssessment.objects.filter(child=child, team=team).order_by("-assessed_on", "-id").first()
+    previous = (
+        RiskAssessment.objects.filter(child=child, team=team, assessed_on__lte=assessed_on)
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
     assessment = RiskAssessment.objects.create(
         child=child,
         team=team,

@@ -490,11 +490,6 @@ def test_a_case_holder_granted_the_child_sees_its_assessments_and_others_outside
         assert assessments_for_child(user=crew[who], child_id=ra_case.child_id) == [], who
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Gap in risk.services.assessment_record: it checks only may_assess(by) (any team member), not that the "
-    "child is one the team member may see; the pages check it (child_get_for_user), the service does not.",
-)
 def test_a_team_member_may_not_record_an_assessment_of_a_child_restricted_to_another_agency(
     ra_case: Case, crew: dict[str, User], answers_for: AnswersFor, police: Agency
 ) -> None:

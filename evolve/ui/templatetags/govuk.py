@@ -17,10 +17,10 @@ register = template.Library()
 def _kind(widget: forms.Widget) -> str:
     if isinstance(widget, DateInputWidget):
         return "date"
+    if isinstance(widget, forms.CheckboxSelectMultiple):  # before RadioSelect: Django makes it a subclass of it
+        return "checkboxes"
     if isinstance(widget, forms.RadioSelect):
         return "radios"
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        return "checkboxes"
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
     if isinstance(widget, forms.Select):
