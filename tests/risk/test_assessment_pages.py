@@ -182,11 +182,11 @@ def test_the_form_asks_every_indicator_under_its_category_with_not_known_chosen(
     assert html.count("<legend") >= len(codes) * 2  # each indicator, and when it was last seen
     for code in codes:
         assert f'id="id_answer-{code}_2" name="answer-{code}" type="radio" value="unknown" checked' in html, code
-        assert f'data-aria-controls="conditional-id_answer-{code}"' in html
-        assert f'id="conditional-id_answer-{code}"' in html
         assert f'<textarea class="govuk-textarea" id="id_evidence-{code}" name="evidence-{code}"' in html
         assert f'<label class="govuk-label" for="id_source-{code}">Source agency</label>' in html
-    assert html.count("govuk-radios__conditional--hidden") == len(codes)
+    # Each indicator's details for "present" are in a closed details element (none present yet); no ARIA on radios.
+    assert html.count('<details class="govuk-details govuk-!-margin-top-3 govuk-!-margin-bottom-0">') == len(codes)
+    assert "aria-controls" not in html.split("<main", 1)[1]
     high = Indicator.objects.filter(category__version=catalogue_current(), is_high_risk=True).count()
     assert html.count('data-testid="high-risk"') == high
     first = Indicator.objects.filter(category__version=catalogue_current()).order_by("category__order", "order")[0]
@@ -257,9 +257,9 @@ def test_a_refused_save_shows_each_error_by_its_field_and_keeps_what_was_typed(
     # What was typed is all there: the evidence (escaped), when seen, the analysis, the factor, the other answers.
     assert "Seen at the hotel with two men &lt;b&gt;twice&lt;/b&gt;</textarea>" in html
     assert f'name="seen-{HIGH}" type="radio" value="six_months" checked' in html
-    assert f'name="answer-{HIGH}" type="radio" value="present" checked data-aria-controls' in html
-    assert f'id="conditional-id_answer-{HIGH}"' in html
-    assert f'class="govuk-radios__conditional" id="conditional-id_answer-{HIGH}"' in html  # shown, not hidden
+    assert f'name="answer-{HIGH}" type="radio" value="present" checked>' in html
+    # Its details are open again, with the error beside the field; the others' stay closed.
+    assert html.count('<details class="govuk-details govuk-!-margin-top-3 govuk-!-margin-bottom-0" open>') == 1
     assert "My careful analysis, which must not be lost.</textarea>" in html
     assert 'value="11A" checked' in html
     assert f'name="answer-{GIFTS}" type="radio" value="not_present" checked' in html
