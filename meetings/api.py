@@ -36,6 +36,7 @@ from evolve.cases.models import AllocationRole, RiskLevel
 from evolve.cases.selectors import agencies_all, decision_get_for_user
 from evolve.cases.services import CaseRefused
 from evolve.people.selectors import child_get_for_user
+from evolve.ui.api import invalid, refused, valid_input, with_refusals
 from evolve.uploads.storage import serve_private_file
 from meetings.models import Action, AgendaItem, AgendaList, Amendment, ChairSeat, Meeting, MeetingKind
 from meetings.permissions import may_close, may_complete_action, may_resolve_escalation, may_run, may_see_full_minutes
@@ -399,26 +400,6 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _invalid(error: DjangoValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"detail": error.messages})
-    return ValidationError(error.message_dict)
-
-
-def _refused(error: Exception) -> Response:
-    """A step that cannot be taken now: a 409 with the reason. Nothing was changed. A change based on a version of
-    the child's part someone else has changed since also says the current version."""
-    if isinstance(error, MeetingConflict):
-        return Response({"detail": str(error), "version": error.current.version}, status=status.HTTP_409_CONFLICT)
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-
-
 REFUSED = (MeetingRefused, CaseRefused, AssessmentRefused)
 
 
@@ -474,21 +455,11 @@ def _item(user: User, meeting_id: uuid.UUID, item_id: uuid.UUID) -> Any:
     ).data
 
 
-REFUSALS = {
-    400: OpenApiResponse(description="Bad input: the reasons, keyed by field. Nothing was changed."),
-    403: OpenApiResponse(description="Your role may not take this step. Nothing was changed."),
-    404: OpenApiResponse(description="No such record, or not one you may see."),
-    409: OpenApiResponse(description="The step cannot be taken now (the reason is given). Nothing was changed."),
-}
 STALE_VERSION = OpenApiResponse(
     response=ConflictSerializer,
     description="The step cannot be taken now (the reason is given), or someone else changed the child's part of "
     "the meeting after the version this change was based on (the current version is given). Nothing was changed.",
 )
-
-
-def _with_refusals(responses: dict[Any, Any], *codes: int) -> dict[Any, Any]:
-    return {**responses, **{code: REFUSALS[code] for code in codes}}
 
 
 # Meetings -----------------------------------------------------------------------------------------------------------
@@ -502,7 +473,7 @@ class MeetingListApi(APIView):
 
     @extend_schema(
         request=ScheduleInputSerializer,
-        responses=_with_refusals({201: MeetingDetailSerializer}, 400, 403),
+        responses=with_refusals({201: MeetingDetailSerializer}, 400, 403),
     )
     def post(self, request: Request) -> Response:
         """Schedule the team's weekly meeting (team manager and detective sergeant), chaired by the seat whose turn
@@ -510,16 +481,16 @@ class MeetingListApi(APIView):
         user = _user(request)
         if not may_run(user):
             raise PermissionDenied("Only the team manager and the detective sergeant schedule the weekly meeting.")
-        data = _valid(ScheduleInputSerializer, request)
+        data = valid_input(ScheduleInputSerializer, request)
         chair = _person(data["chair"])
         if data["chair"].strip() and chair is None:
             raise ValidationError({"chair": ["Give the username of someone in the team."]})
         try:
             meeting = meeting_schedule(by=user, starts_at=data["starts_at"], place=data["place"], chair=chair)
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         meeting = meeting_get_for_user(user=user, public_id=meeting.public_id)
         return Response(_detail(user, meeting), status=status.HTTP_201_CREATED)
 
@@ -527,13 +498,13 @@ class MeetingListApi(APIView):
 class MeetingForDecisionApi(APIView):
     @extend_schema(
         request=ForDecisionInputSerializer,
-        responses=_with_refusals({201: MeetingDetailSerializer}, 400, 403, 404),
+        responses=with_refusals({201: MeetingDetailSerializer}, 400, 403, 404),
     )
     def post(self, request: Request) -> Response:
         """Record a strategy discussion or a CIN meeting called by a daily review decision, about the decision's
         child (team manager and detective sergeant of the team). The person recording it chairs it."""
         user = _user(request)
-        data = _valid(ForDecisionInputSerializer, request)
+        data = valid_input(ForDecisionInputSerializer, request)
         decision = decision_get_for_user(user=user, public_id=data["decision"])
         assert decision.case is not None  # decision_get_for_user gives only decisions on a case
         _runner(user, decision.case.team_id)
@@ -542,15 +513,15 @@ class MeetingForDecisionApi(APIView):
                 decision=decision, by=user, kind=data["kind"], starts_at=data["starts_at"], place=data["place"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         meeting = meeting_get_for_user(user=user, public_id=meeting.public_id)
         return Response(_detail(user, meeting), status=status.HTTP_201_CREATED)
 
 
 class MeetingDetailApi(APIView):
-    @extend_schema(responses=_with_refusals({200: MeetingDetailSerializer}, 404))
+    @extend_schema(responses=with_refusals({200: MeetingDetailSerializer}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """The whole meeting, for the team: the agenda list by list with what was recorded about each child (a
         child restricted to another agency is left off for readers outside it), attendance, amendments and the
@@ -569,12 +540,12 @@ def _meeting_to_run(request: Request, public_id: uuid.UUID) -> tuple[User, Meeti
 class AgendaAddApi(APIView):
     @extend_schema(
         request=AgendaAddInputSerializer,
-        responses=_with_refusals({201: AgendaItemSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: AgendaItemSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Add a child with an open case in the team to the agenda (team manager and detective sergeant)."""
         user, meeting = _meeting_to_run(request, public_id)
-        data = _valid(AgendaAddInputSerializer, request)
+        data = valid_input(AgendaAddInputSerializer, request)
         try:
             child = child_get_for_user(user=user, public_id=data["child"], audit_what=None)
         except Http404:
@@ -582,14 +553,14 @@ class AgendaAddApi(APIView):
         try:
             item = agenda_add(meeting=meeting, by=user, child=child, reason=data["reason"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(_item(user, meeting.public_id, item.public_id), status=status.HTTP_201_CREATED)
 
 
 class AgendaRefreshApi(APIView):
-    @extend_schema(request=None, responses=_with_refusals({200: AgendaRefreshSerializer}, 403, 404, 409))
+    @extend_schema(request=None, responses=with_refusals({200: AgendaRefreshSerializer}, 403, 404, 409))
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Add the children who have come onto the weekly meeting's three lists since its agenda was built; nobody
         is taken off."""
@@ -597,19 +568,19 @@ class AgendaRefreshApi(APIView):
         try:
             added = agenda_refresh(meeting=meeting, by=user)
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(AgendaRefreshSerializer({"added": added}).data)
 
 
 class AttendanceApi(APIView):
     @extend_schema(
         request=AttendanceInputSerializer,
-        responses=_with_refusals({201: AttendanceSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: AttendanceSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Record who attended, or sent apologies, and the agency they came from."""
         user, meeting = _meeting_to_run(request, public_id)
-        data = _valid(AttendanceInputSerializer, request)
+        data = valid_input(AttendanceInputSerializer, request)
         agency = _agency(data["agency"])
         if agency is None:
             raise ValidationError({"agency": ["Give the short name of an agency."]})
@@ -623,33 +594,33 @@ class AttendanceApi(APIView):
                 present=data["present"],
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(AttendanceSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class AttendanceRemoveApi(APIView):
     @extend_schema(
         request=AttendanceRemoveInputSerializer,
-        responses=_with_refusals({204: None}, 400, 403, 404, 409),
+        responses=with_refusals({204: None}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Take a row off the attendance, by the `id` the meeting detail gives it."""
         user, meeting = _meeting_to_run(request, public_id)
-        data = _valid(AttendanceRemoveInputSerializer, request)
+        data = valid_input(AttendanceRemoveInputSerializer, request)
         row = attendance_get(meeting=meeting, pk=data["id"])
         if row is None:
             raise ValidationError({"id": ["Give the id of a row of this meeting's attendance."]})
         try:
             attendance_remove(attendance=row, by=user)
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeetingCloseApi(APIView):
-    @extend_schema(request=None, responses=_with_refusals({200: MeetingDetailSerializer}, 400, 403, 404, 409))
+    @extend_schema(request=None, responses=with_refusals({200: MeetingDetailSerializer}, 400, 403, 404, 409))
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Close the meeting (the chair): it becomes the record. Each child's part goes into the child's chronology;
         the minutes are built shortly after. After this only an amendment changes it."""
@@ -660,22 +631,22 @@ class MeetingCloseApi(APIView):
         try:
             meeting_close(meeting=meeting, by=user)
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(_detail(user, meeting_get_for_user(user=user, public_id=public_id)))
 
 
 class AmendmentApi(APIView):
     @extend_schema(
         request=AmendmentInputSerializer,
-        responses=_with_refusals({201: AmendmentSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: AmendmentSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Correct a closed meeting's record (team manager and detective sergeant): the amendment is added, never
         an edit, and new minutes are built. One about one child's part goes into that child's chronology."""
         user, meeting = _meeting_to_run(request, public_id)
-        data = _valid(AmendmentInputSerializer, request)
+        data = valid_input(AmendmentInputSerializer, request)
         item = None
         if data["item"] is not None:
             try:
@@ -687,16 +658,16 @@ class AmendmentApi(APIView):
         try:
             amendment: Amendment = amendment_add(meeting=meeting, by=user, text=data["text"], item=item)
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         amendment.item = item
         return Response(AmendmentSerializer(amendment).data, status=status.HTTP_201_CREATED)
 
 
 class MinutesApi(APIView):
     @extend_schema(
-        responses=_with_refusals(
+        responses=with_refusals(
             {(200, PDF): OpenApiResponse(response=OpenApiTypes.BINARY, description="The latest minutes, as a PDF")},
             403,
             404,
@@ -731,7 +702,7 @@ class MinutesApi(APIView):
 
 
 class ItemApi(APIView):
-    @extend_schema(responses=_with_refusals({200: AgendaItemSerializer}, 404))
+    @extend_schema(responses=with_refusals({200: AgendaItemSerializer}, 404))
     def get(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """One child's part of a meeting: for the team, for whoever is granted the child (the case-holding social
         worker), and for the service managers a disagreement about the child was escalated to."""
@@ -741,7 +712,7 @@ class ItemApi(APIView):
 
     @extend_schema(
         request=ItemRecordInputSerializer,
-        responses=_with_refusals({200: AgendaItemSerializer, 409: STALE_VERSION}, 400, 403, 404),
+        responses=with_refusals({200: AgendaItemSerializer, 409: STALE_VERSION}, 400, 403, 404),
     )
     def patch(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """Record what the meeting said and agreed about the child (team manager and detective sergeant). A level,
@@ -750,7 +721,7 @@ class ItemApi(APIView):
         user = _user(request)
         item = item_get_for_user(user=user, meeting_public_id=public_id, item_public_id=item_id, audit=False)
         _runner(user, item.team_id)
-        data = _valid(ItemRecordInputSerializer, request)
+        data = valid_input(ItemRecordInputSerializer, request)
         escalate_to = None
         if data["escalate_to"].strip():
             escalate_to = _agency(data["escalate_to"])
@@ -769,12 +740,12 @@ class ItemApi(APIView):
                 escalate_to=escalate_to,
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (*REFUSED, MeetingConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(_item(user, public_id, item_id))
 
-    @extend_schema(responses=_with_refusals({204: None}, 403, 404, 409))
+    @extend_schema(responses=with_refusals({204: None}, 403, 404, 409))
     def delete(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """Take the child off the agenda, before anything is recorded about them (a 409 after that)."""
         user = _user(request)
@@ -783,7 +754,7 @@ class ItemApi(APIView):
         try:
             agenda_remove(item=item, by=user)
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -797,46 +768,46 @@ def _item_to_run(request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> 
 class ItemActionsApi(APIView):
     @extend_schema(
         request=ActionInputSerializer,
-        responses=_with_refusals({201: MeetingActionSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: MeetingActionSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """Give someone an action about the child, with a due date (team manager and detective sergeant)."""
         user, item = _item_to_run(request, public_id, item_id)
-        data = _valid(ActionInputSerializer, request)
+        data = valid_input(ActionInputSerializer, request)
         try:
             action = action_add(
                 item=item, by=user, description=data["description"], owner=_person(data["owner"]), due_on=data["due_on"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(MeetingActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
 class ItemAllocationsApi(APIView):
     @extend_schema(
         request=RoleAllocationInputSerializer,
-        responses=_with_refusals({201: RoleAllocationSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: RoleAllocationSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """The meeting agreed who takes a role for the child: it is made an allocation on the child's case too."""
         user, item = _item_to_run(request, public_id, item_id)
-        data = _valid(RoleAllocationInputSerializer, request)
+        data = valid_input(RoleAllocationInputSerializer, request)
         person = _person(data["user"])
         try:
             allocation = role_allocate(item=item, by=user, user=person, role=data["role"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(RoleAllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
 
 
 class ItemEscalationApi(APIView):
     @extend_schema(
         request=EscalationOutcomeInputSerializer,
-        responses=_with_refusals({200: AgendaItemSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({200: AgendaItemSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """Record the outcome of a disagreement escalated to your agency (its service managers), also after the
@@ -845,15 +816,15 @@ class ItemEscalationApi(APIView):
         item = item_get_for_user(user=user, meeting_public_id=public_id, item_public_id=item_id, audit=False)
         if not may_resolve_escalation(user, item):
             if item.escalation_resolved_at is not None and user.agency_id == item.escalated_to_agency_id:
-                return _refused(MeetingRefused("The outcome of this escalation is already recorded"))
+                return refused(MeetingRefused("The outcome of this escalation is already recorded"))
             raise PermissionDenied("Only a service manager of the agency it was escalated to records the outcome.")
-        data = _valid(EscalationOutcomeInputSerializer, request)
+        data = valid_input(EscalationOutcomeInputSerializer, request)
         try:
             escalation_outcome_record(item=item, by=user, outcome=data["outcome"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         return Response(_item(user, public_id, item_id))
 
 
@@ -872,7 +843,7 @@ class MyActionsApi(APIView):
 
 
 class ActionDoneApi(APIView):
-    @extend_schema(request=None, responses=_with_refusals({200: MeetingActionSerializer}, 403, 404, 409))
+    @extend_schema(request=None, responses=with_refusals({200: MeetingActionSerializer}, 403, 404, 409))
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Mark an action done: its owner, or the team manager or detective sergeant of the team, before or after
         the meeting closed. A 409 if it is already done."""
@@ -883,7 +854,7 @@ class ActionDoneApi(APIView):
         try:
             done = action_complete(action=action, by=user)
         except REFUSED as error:
-            return _refused(error)
+            return refused(error)
         action.done_at = done.done_at
         return Response(MeetingActionSerializer(action).data)
 

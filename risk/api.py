@@ -30,6 +30,8 @@ from evolve.accounts.selectors import agencies_by_short_name
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_get_for_user
+from evolve.ui.api import REFUSALS as COMMON_REFUSALS
+from evolve.ui.api import refused, valid_input, with_refusals
 from risk.models import Answer, CinFactor, Indicator, IndicatorAnswer, RiskAssessment, RiskLevel, Seen
 from risk.permissions import may_assess, may_review
 from risk.scoring import RULE_TEXT
@@ -288,12 +290,6 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 ANSWER_FIELDS = {"answer": "answer", "seen": "seen", "evidence": "evidence", "source": "source_agency"}
 
 
@@ -313,12 +309,6 @@ def _invalid(error: DjangoValidationError) -> ValidationError:
     return ValidationError(keyed)
 
 
-def _refused(error: AssessmentRefused | AssessmentConflict) -> Response:
-    if isinstance(error, AssessmentConflict):
-        return Response({"detail": str(error), "version": error.current.version}, status=status.HTTP_409_CONFLICT)
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-
-
 def _agencies(user: User, short_names: Iterable[str]) -> dict[str, Agency]:
     """The agencies named, by short name: any agency may be the source of an indicator (a school, a GP)."""
     return agencies_by_short_name(short_names=[name for name in short_names if name])
@@ -328,20 +318,15 @@ def _may_oversee(user: User) -> bool:
     return user.is_team_member and user.has_role(Role.TEAM_MANAGER)
 
 
+# The refusals every API gives, with the 409's body: a stale version says the current one.
 REFUSALS = {
-    400: OpenApiResponse(description="Bad input: the reasons, keyed by field. Nothing was changed."),
-    403: OpenApiResponse(description="Your role may not take this step. Nothing was changed."),
-    404: OpenApiResponse(description="No such record, or not one you may see."),
+    **COMMON_REFUSALS,
     409: OpenApiResponse(
         response=AssessmentConflictSerializer,
         description="The step cannot be taken now (the reason is given), or someone else changed the assessment "
         "after the version this change was based on (the current version is given). Nothing was changed.",
     ),
 }
-
-
-def _with_refusals(responses: dict[int, Any], *codes: int) -> dict[int, Any]:
-    return {**responses, **{code: REFUSALS[code] for code in codes}}
 
 
 # The catalogue ------------------------------------------------------------------------------------------------------
@@ -354,7 +339,7 @@ class CatalogueApi(APIView):
                 "concern", str, enum=["cse", "cce"], description="Only the indicators for this exploitation (and both)"
             )
         ],
-        responses=_with_refusals({200: CatalogueSerializer}, 404),
+        responses=with_refusals({200: CatalogueSerializer}, 404, table=REFUSALS),
     )
     def get(self, request: Request) -> Response:
         """The screening catalogue new assessments use: the published version with the highest number, its
@@ -386,7 +371,7 @@ class AssessmentListApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("child", uuid.UUID, required=True, description="The child's public id")],
-        responses=_with_refusals({200: AssessmentSummarySerializer(many=True)}, 400, 404),
+        responses=with_refusals({200: AssessmentSummarySerializer(many=True)}, 400, 404, table=REFUSALS),
     )
     def get(self, request: Request) -> Response:
         """The child's risk assessments you may see, latest first: the team's, or those of a child you have been
@@ -405,7 +390,7 @@ class AssessmentListApi(APIView):
 
     @extend_schema(
         request=AssessmentInputSerializer,
-        responses=_with_refusals({201: AssessmentSerializer}, 400, 403, 409),
+        responses=with_refusals({201: AssessmentSerializer}, 400, 403, 409, table=REFUSALS),
     )
     def post(self, request: Request) -> Response:
         """Record a risk assessment of a child: every indicator of the current catalogue answered (a present one
@@ -414,7 +399,7 @@ class AssessmentListApi(APIView):
         user = _user(request)
         if not may_assess(user):
             raise PermissionDenied("Only members of the Evolve team record a risk assessment.")
-        data = _valid(AssessmentInputSerializer, request)
+        data = valid_input(AssessmentInputSerializer, request)
         try:
             child = child_get_for_user(user=user, public_id=data["child"], audit_what=None)
         except Http404:
@@ -450,7 +435,7 @@ class AssessmentListApi(APIView):
         except DjangoValidationError as error:
             raise _invalid(error) from None
         except AssessmentRefused as error:
-            return _refused(error)
+            return refused(error)
         except NoPublishedCatalogueError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         shown = assessment_get_for_user(user=user, public_id=assessment.public_id)
@@ -458,7 +443,7 @@ class AssessmentListApi(APIView):
 
 
 class AssessmentDetailApi(APIView):
-    @extend_schema(responses=_with_refusals({200: AssessmentSerializer}, 404))
+    @extend_schema(responses=with_refusals({200: AssessmentSerializer}, 404, table=REFUSALS))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """A risk assessment: the screening under its categories, the suggested level and score, the level a meeting
         agreed with its rationale, the team manager's oversight, and what changed since the previous assessment."""
@@ -469,7 +454,7 @@ class AssessmentDetailApi(APIView):
 class AssessmentReviewApi(APIView):
     @extend_schema(
         request=ReviewInputSerializer,
-        responses=_with_refusals({200: AssessmentSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({200: AssessmentSerializer}, 400, 403, 404, 409, table=REFUSALS),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """The team manager's oversight of an assessment: what they checked and anything to follow up. Once per
@@ -478,7 +463,7 @@ class AssessmentReviewApi(APIView):
         assessment = assessment_get_for_user(user=user, public_id=public_id)
         if not may_review(user, assessment):
             raise PermissionDenied("Only the team's manager reviews a risk assessment.")
-        data = _valid(ReviewInputSerializer, request)
+        data = valid_input(ReviewInputSerializer, request)
         try:
             reviewed = assessment_review(
                 assessment=assessment, by=user, comment=data["comment"], based_on_version=data["version"]
@@ -486,14 +471,14 @@ class AssessmentReviewApi(APIView):
         except DjangoValidationError as error:
             raise _invalid(error) from None
         except (AssessmentRefused, AssessmentConflict) as error:
-            return _refused(error)
+            return refused(error)
         assessment.version, assessment.reviewed_at = reviewed.version, reviewed.reviewed_at
         assessment.reviewed_by, assessment.review_comment = reviewed.reviewed_by, reviewed.review_comment
         return Response(AssessmentSerializer(assessment).data)
 
 
 class OversightApi(APIView):
-    @extend_schema(responses=_with_refusals({200: AssessmentSummarySerializer(many=True)}, 403))
+    @extend_schema(responses=with_refusals({200: AssessmentSummarySerializer(many=True)}, 403, table=REFUSALS))
     def get(self, request: Request) -> Response:
         """The team manager's oversight queue: the team's assessments nobody has reviewed yet, oldest first."""
         user = _user(request)

@@ -88,6 +88,7 @@ from evolve.cases.services import (
     strategy_discussion_held,
 )
 from evolve.clock.models import DeadlineKind
+from evolve.ui.api import invalid, refused, valid_input, with_refusals
 from referrals.selectors import referral_get_for_user
 
 # Serializer fields whose names other apps' serializers use for other choices ("kind", "consent"): named enum
@@ -568,29 +569,6 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _invalid(error: DjangoValidationError, renamed: dict[str, str] | None = None) -> ValidationError:
-    """A service's refusal as a 400: keyed by field where it names one (`renamed`: the service's name for a field
-    to the name the API takes it by)."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"detail": error.messages})
-    names = renamed or {}
-    return ValidationError({names.get(field, field): messages for field, messages in error.message_dict.items()})
-
-
-def _refused(error: CaseRefused | CaseConflict) -> Response:
-    """A step that cannot be taken now: a 409 with the reason. Nothing was changed. A change based on a version of
-    the case someone else has changed since also says the current version."""
-    if isinstance(error, CaseConflict):
-        return Response({"detail": str(error), "version": error.current.version}, status=status.HTTP_409_CONFLICT)
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _team_member(user: User) -> None:
     if not user.is_team_member:
         raise PermissionDenied("The daily review is the Evolve team's.")
@@ -602,23 +580,11 @@ def _decider(user: User) -> None:
         raise PermissionDenied("Only the team manager and the detective sergeant of the team can do this.")
 
 
-REFUSALS = {
-    400: OpenApiResponse(description="Bad input: the reasons, keyed by field. Nothing was changed."),
-    403: OpenApiResponse(description="Your role may not take this step. Nothing was changed."),
-    404: OpenApiResponse(description="No such record, or not one you may see."),
-    409: OpenApiResponse(description="The step cannot be taken now (the reason is given). Nothing was changed."),
-}
-
-
 STALE_VERSION = OpenApiResponse(
     response=CaseConflictSerializer,
     description="The step cannot be taken now (the reason is given), or someone else changed the case after the "
     "version this change was based on (the current version is given). Nothing was changed.",
 )
-
-
-def _with_refusals(responses: dict[int, Any], *codes: int) -> dict[int, Any]:
-    return {**responses, **{code: REFUSALS[code] for code in codes}}
 
 
 def _manager(user: User, case: Case) -> None:
@@ -630,7 +596,7 @@ def _manager(user: User, case: Case) -> None:
 
 
 class ReviewQueueApi(APIView):
-    @extend_schema(responses=_with_refusals({200: ReviewQueueSerializer}, 403))
+    @extend_schema(responses=with_refusals({200: ReviewQueueSerializer}, 403))
     def get(self, request: Request) -> Response:
         """The daily review: referrals co-allocated to your team waiting for a decision (urgent first, then oldest),
         and the strategy discussions due from decisions made. For members of the team."""
@@ -642,7 +608,7 @@ class ReviewQueueApi(APIView):
 class ReviewDecisionApi(APIView):
     @extend_schema(
         request=DecisionViewInputSerializer,
-        responses=_with_refusals({201: DecisionOutcomeSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: DecisionOutcomeSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Record your view of the decision (team manager or detective sergeant). When both have recorded the same
@@ -650,29 +616,29 @@ class ReviewDecisionApi(APIView):
         user = _user(request)
         _decider(user)
         referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
-        data = _valid(DecisionViewInputSerializer, request)
+        data = valid_input(DecisionViewInputSerializer, request)
         try:
             outcome = decision_view_record(
                 referral=referral, by=user, kind=data["kind"], rationale=data["rationale"], advice=data["advice"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(DecisionOutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)
 
 
 class ReviewChecksApi(APIView):
     @extend_schema(
         request=AgencyCheckInputSerializer,
-        responses=_with_refusals({201: AgencyCheckSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: AgencyCheckSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Ask one agency, in the team or outside it, to check what it holds about the referred child."""
         user = _user(request)
         _decider(user)
         referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
-        data = _valid(AgencyCheckInputSerializer, request)
+        data = valid_input(AgencyCheckInputSerializer, request)
         owner = user_get_active_by_username(username=data["agency_owner"])
         agency = owner.agency if owner is not None else None
         if owner is None or agency is None or not people_in_agency(agency_id=agency.pk).filter(pk=owner.pk).exists():
@@ -687,16 +653,16 @@ class ReviewChecksApi(APIView):
                 question=data["question"],
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(AgencyCheckSerializer(check).data, status=status.HTTP_201_CREATED)
 
 
 class CheckAnswerApi(APIView):
     @extend_schema(
         request=CheckAnswerInputSerializer,
-        responses=_with_refusals({200: AgencyCheckSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({200: AgencyCheckSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Answer an agency check: whether your agency holds information about the child, and what."""
@@ -704,15 +670,15 @@ class CheckAnswerApi(APIView):
         check = check_get_for_user(user=user, public_id=public_id)
         if not may_answer_check(user, check):
             raise PermissionDenied("Only the person asked, or a team member of that agency, can answer this check.")
-        data = _valid(CheckAnswerInputSerializer, request)
+        data = valid_input(CheckAnswerInputSerializer, request)
         try:
             answered = agency_check_answer(
                 check=check, by=user, holds_information=data["holds_information"], answer=data["answer"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(AgencyCheckSerializer(answered).data)
 
 
@@ -730,7 +696,7 @@ def _escalation_detail(user: User, escalation: Escalation) -> dict[str, Any]:
 class ReviewEscalateApi(APIView):
     @extend_schema(
         request=EscalateInputSerializer,
-        responses=_with_refusals({201: EscalationDetailSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: EscalationDetailSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Escalate a disagreement (team manager or detective sergeant): when both have recorded different decisions,
@@ -738,13 +704,13 @@ class ReviewEscalateApi(APIView):
         user = _user(request)
         _decider(user)
         referral = referral_get_for_user(user=user, public_id=public_id, audit=False)
-        data = _valid(EscalateInputSerializer, request)
+        data = valid_input(EscalateInputSerializer, request)
         try:
             escalation = decision_escalate(referral=referral, by=user, note=data["note"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         escalation = escalation_get_for_user(user=user, public_id=escalation.public_id)
         detail = _escalation_detail(user, escalation)
         return Response(EscalationDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
@@ -759,7 +725,7 @@ class EscalationListApi(APIView):
 
 
 class EscalationDetailApi(APIView):
-    @extend_schema(responses=_with_refusals({200: EscalationDetailSerializer}, 404))
+    @extend_schema(responses=with_refusals({200: EscalationDetailSerializer}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """An escalated disagreement: the child, the views recorded, the note, and the decision once made."""
         user = _user(request)
@@ -768,7 +734,7 @@ class EscalationDetailApi(APIView):
 
     @extend_schema(
         request=DecisionViewInputSerializer,
-        responses=_with_refusals({201: DecisionSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: DecisionSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Decide an escalated disagreement (a service manager of the team manager's or the detective sergeant's
@@ -777,15 +743,15 @@ class EscalationDetailApi(APIView):
         escalation = escalation_get_for_user(user=user, public_id=public_id)
         if not may_resolve_escalation(user, escalation):
             raise PermissionDenied("Only a service manager of the agencies involved resolves this escalation.")
-        data = _valid(DecisionViewInputSerializer, request)
+        data = valid_input(DecisionViewInputSerializer, request)
         try:
             decision = escalation_resolve(
                 escalation=escalation, by=user, kind=data["kind"], rationale=data["rationale"], advice=data["advice"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
@@ -814,7 +780,7 @@ class CaseListApi(APIView):
 
 
 class AwaitingMeetingApi(APIView):
-    @extend_schema(responses=_with_refusals({200: CaseSerializer(many=True)}, 403))
+    @extend_schema(responses=with_refusals({200: CaseSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
         """The children referred to the CSE Risk Assessment Meeting, oldest first: its agenda is built from this."""
         user = _user(request)
@@ -823,7 +789,7 @@ class AwaitingMeetingApi(APIView):
 
 
 class CaseDetailApi(APIView):
-    @extend_schema(responses=_with_refusals({200: CaseSerializer}, 404))
+    @extend_schema(responses=with_refusals({200: CaseSerializer}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         user = _user(request)
         case = cases_for_user(user=user, include_closed=True).filter(public_id=public_id).first()
@@ -838,7 +804,7 @@ class CaseNotesApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Only notes containing these words")],
-        responses=_with_refusals({200: CaseNoteSerializer(many=True)}, 404),
+        responses=with_refusals({200: CaseNoteSerializer(many=True)}, 404),
     )
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """The case notes you may see, newest first: a note restricted to another agency only once it is shared with
@@ -854,27 +820,27 @@ class CaseNotesApi(APIView):
         )
         return paginator.get_paginated_response(CaseNoteSerializer(notes, many=True, context={"user": user}).data)
 
-    @extend_schema(request=NoteInputSerializer, responses=_with_refusals({201: CaseNoteSerializer}, 400, 403, 404, 409))
+    @extend_schema(request=NoteInputSerializer, responses=with_refusals({201: CaseNoteSerializer}, 400, 403, 404, 409))
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Write a case note: team members of the case's team and the case-holding social worker."""
         user = _user(request)
         case = case_get_for_user(user=user, public_id=public_id)
         if not may_write_on_case(user, case):
             raise PermissionDenied("Only members of the team and the case-holding social worker write on this case.")
-        data = _valid(NoteInputSerializer, request)
+        data = valid_input(NoteInputSerializer, request)
         if not case.is_open:
-            return _refused(CaseRefused("The case is closed: re-open it first"))
+            return refused(CaseRefused("The case is closed: re-open it first"))
         try:
             note = case_note_add(case=case, by=user, text=data["text"], restricted=data["restricted"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseNoteSerializer(note, context={"user": user}).data, status=status.HTTP_201_CREATED)
 
 
 class NoteShareApi(APIView):
-    @extend_schema(request=ShareInputSerializer, responses=_with_refusals({201: ShareSerializer}, 400, 403, 404))
+    @extend_schema(request=ShareInputSerializer, responses=with_refusals({201: ShareSerializer}, 400, 403, 404))
     def post(self, request: Request, public_id: uuid.UUID, note_id: uuid.UUID) -> Response:
         """Share a note restricted to your agency with one person on the case or one agency of the team: a recorded
         decision in the information-sharing ledger, with its lawful basis and consent."""
@@ -885,7 +851,7 @@ class NoteShareApi(APIView):
             raise NotFound("No such record, or not one you may see.")
         if not may_share_note(user, note):
             raise PermissionDenied("Only the agency a note is restricted to can share it.")
-        data = _valid(ShareInputSerializer, request)
+        data = valid_input(ShareInputSerializer, request)
         to_user = to_agency = None
         if data["to_username"] and data["to_agency"]:
             raise ValidationError({"to": ["Share with one person or one agency, not both."]})
@@ -909,16 +875,16 @@ class NoteShareApi(APIView):
                 reason_without_consent=data["reason_without_consent"],
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(ShareSerializer(share).data, status=status.HTTP_201_CREATED)
 
 
 class CaseAllocationsApi(APIView):
     @extend_schema(
         request=AllocationInputSerializer,
-        responses=_with_refusals({201: AllocationSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({201: AllocationSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Allocate someone to the case with a role (team manager and detective sergeant of the team). They are
@@ -927,23 +893,23 @@ class CaseAllocationsApi(APIView):
         case = case_get_for_user(user=user, public_id=public_id)
         if not may_manage_case(user, case):
             raise PermissionDenied("Only the team manager and the detective sergeant of the team can change this.")
-        data = _valid(AllocationInputSerializer, request)
+        data = valid_input(AllocationInputSerializer, request)
         person = people_to_allocate(case=case).filter(username=data["username"].strip()).first()
         if person is None:
             raise ValidationError({"username": ["Give the username of a team member or a case-holding social worker."]})
         try:
             allocation = allocation_add(case=case, by=user, user=person, role=data["role"], start_on=data["start_on"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
 
 
 class AllocationEndApi(APIView):
     @extend_schema(
         request=EndAllocationInputSerializer,
-        responses=_with_refusals({200: AllocationSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({200: AllocationSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID, allocation_id: uuid.UUID) -> Response:
         """End an allocation (team manager and detective sergeant of the team). The sight of the child it gave ends
@@ -954,14 +920,14 @@ class AllocationEndApi(APIView):
         if allocation is None:
             raise NotFound("No such record, or not one you may see.")
         _manager(user, case)
-        data = _valid(EndAllocationInputSerializer, request)
+        data = valid_input(EndAllocationInputSerializer, request)
         allocation.case = case
         try:
             ended = allocation_end(allocation=allocation, by=user, end_on=data["end_on"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(AllocationSerializer(ended).data)
 
 
@@ -971,10 +937,10 @@ def _case_change(
     """The case, if the caller may see it (404) and manage it (403), and the change asked for, if valid (400)."""
     case = case_get_for_user(user=user, public_id=public_id)
     _manager(user, case)
-    return case, _valid(serializer_class, request)
+    return case, valid_input(serializer_class, request)
 
 
-CASE_CHANGED = _with_refusals({200: CaseSerializer, 409: STALE_VERSION}, 400, 403, 404)
+CASE_CHANGED = with_refusals({200: CaseSerializer, 409: STALE_VERSION}, 400, 403, 404)
 
 
 class CaseHolderApi(APIView):
@@ -991,9 +957,9 @@ class CaseHolderApi(APIView):
         try:
             changed = case_holder_set(case=case, by=user, based_on_version=data["version"], holder=holder)
         except DjangoValidationError as error:
-            raise _invalid(error, {"holder": "username"}) from None
+            raise invalid(error, {"holder": "username"}) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseSerializer(changed).data)
 
 
@@ -1024,9 +990,9 @@ class KeyIndividualApi(APIView):
                 organisation=data["organisation"],
             )
         except DjangoValidationError as error:
-            raise _invalid(error, {"user": "username"}) from None
+            raise invalid(error, {"user": "username"}) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseSerializer(changed).data)
 
 
@@ -1041,9 +1007,9 @@ class ReviewDateApi(APIView):
                 case=case, by=user, based_on_version=data["version"], next_review_on=data["next_review_on"]
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseSerializer(changed).data)
 
 
@@ -1057,9 +1023,9 @@ class CaseCloseApi(APIView):
         try:
             changed = case_close(case=case, by=user, based_on_version=data["version"], reason=data["reason"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseSerializer(changed).data)
 
 
@@ -1072,16 +1038,16 @@ class CaseReopenApi(APIView):
         try:
             changed = case_reopen(case=case, by=user, based_on_version=data["version"], reason=data["reason"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except (CaseRefused, CaseConflict) as error:
-            return _refused(error)
+            return refused(error)
         return Response(CaseSerializer(changed).data)
 
 
 class ChildWordsApi(APIView):
     pagination_class = LimitOffsetPagination
 
-    @extend_schema(responses=_with_refusals({200: ChildWordsSerializer(many=True)}, 404))
+    @extend_schema(responses=with_refusals({200: ChildWordsSerializer(many=True)}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """The child's own words and wishes, as the child said them, latest first."""
         user = _user(request)
@@ -1095,7 +1061,7 @@ class ChildWordsApi(APIView):
         return paginator.get_paginated_response(ChildWordsSerializer(page, many=True).data)
 
     @extend_schema(
-        request=ChildWordsInputSerializer, responses=_with_refusals({201: ChildWordsSerializer}, 400, 403, 404, 409)
+        request=ChildWordsInputSerializer, responses=with_refusals({201: ChildWordsSerializer}, 400, 403, 404, 409)
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Record the child's words, wishes or worries, as the child said them: team members of the case's team and
@@ -1104,7 +1070,7 @@ class ChildWordsApi(APIView):
         case = case_get_for_user(user=user, public_id=public_id)
         if not may_write_on_case(user, case):
             raise PermissionDenied("Only members of the team and the case-holding social worker write on this case.")
-        data = _valid(ChildWordsInputSerializer, request)
+        data = valid_input(ChildWordsInputSerializer, request)
         try:
             entry = child_words_add(
                 case=case,
@@ -1115,16 +1081,16 @@ class ChildWordsApi(APIView):
                 context=data["context"],
             )
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(ChildWordsSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
 class StrategyDiscussionApi(APIView):
     @extend_schema(
         request=StrategyHeldInputSerializer,
-        responses=_with_refusals({200: StrategyHeldSerializer}, 400, 403, 404, 409),
+        responses=with_refusals({200: StrategyHeldSerializer}, 400, 403, 404, 409),
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Record that the Immediate Strategy Discussion a decision called for was held (team manager and detective
@@ -1138,9 +1104,9 @@ class StrategyDiscussionApi(APIView):
         try:
             held = strategy_discussion_held(decision=decision, by=user, held_at=data["held_at"], note=data["note"])
         except DjangoValidationError as error:
-            raise _invalid(error) from None
+            raise invalid(error) from None
         except CaseRefused as error:
-            return _refused(error)
+            return refused(error)
         return Response(
             StrategyHeldSerializer({"decision": held, "held_at": data["held_at"], "note": data["note"]}).data
         )
@@ -1149,7 +1115,7 @@ class StrategyDiscussionApi(APIView):
 class SharingLedgerApi(APIView):
     pagination_class = LimitOffsetPagination
 
-    @extend_schema(responses=_with_refusals({200: LedgerEntrySerializer(many=True)}, 404))
+    @extend_schema(responses=with_refusals({200: LedgerEntrySerializer(many=True)}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """The child's information-sharing ledger, newest first: every share of the child's record or of a restricted
         note, with its lawful basis, consent or the reason for sharing without it, and who decided."""
@@ -1167,7 +1133,7 @@ class SharingLedgerApi(APIView):
 
 
 class CaseloadsApi(APIView):
-    @extend_schema(responses=_with_refusals({200: CaseloadsSerializer}, 403))
+    @extend_schema(responses=with_refusals({200: CaseloadsSerializer}, 403))
     def get(self, request: Request) -> Response:
         """Caseloads per worker and per agency: open children, roles held, cases held, overdue reviews and overdue
         agency checks. For managers: the team manager and detective sergeant see their team, other managers their

@@ -1,0 +1,52 @@
+"""What every app's API answers the same way: input checked by a serializer, a service's refusal as a 400 keyed by
+field or a 409 with its reason (and the current version when the change was based on an old one), and the refusals
+listed in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+REFUSALS = {
+    400: OpenApiResponse(description="Bad input: the reasons, keyed by field. Nothing was changed."),
+    403: OpenApiResponse(description="Your role may not take this step. Nothing was changed."),
+    404: OpenApiResponse(description="No such record, or not one you may see."),
+    409: OpenApiResponse(description="The step cannot be taken now (the reason is given). Nothing was changed."),
+}
+
+
+def with_refusals(
+    responses: dict[Any, Any], *codes: int, table: dict[int, OpenApiResponse] = REFUSALS
+) -> dict[Any, Any]:
+    """`responses` for the schema, with the refusals an endpoint may give (`table` for an app's own wording)."""
+    return {**responses, **{code: table[code] for code in codes}}
+
+
+def valid_input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def invalid(error: DjangoValidationError, renamed: dict[str, str] | None = None) -> ValidationError:
+    """A service's refusal as a 400: keyed by field where it names one (`renamed`: the service's name for a field
+    to the name the API takes it by)."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({"detail": error.messages})
+    names = renamed or {}
+    return ValidationError({names.get(field, field): messages for field, messages in error.message_dict.items()})
+
+
+def refused(error: Exception) -> Response:
+    """A step that cannot be taken now: a 409 with the reason. Nothing was changed. A conflict (an exception with
+    the `current` record) also says the current version, which the caller's change was not based on."""
+    current = getattr(error, "current", None)
+    if current is not None:
+        return Response({"detail": str(error), "version": current.version}, status=status.HTTP_409_CONFLICT)
+    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
