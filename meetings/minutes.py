@@ -14,7 +14,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML  # type: ignore[import-untyped]
 
 from evolve.uploads.storage import private_storage
 from meetings.models import AgendaItem, Meeting, Minutes
@@ -36,6 +35,10 @@ def render_pdf(*, page: MeetingPage, extract: AgendaItem | None = None) -> bytes
             "generated_at": timezone.now(),
         },
     )
+    # Imported here: WeasyPrint parses its default stylesheets on import, which every web process would otherwise pay
+    # at start-up (the URL conf imports the views that import this module).
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
 
