@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from evolve.accounts.models import Agency, User
 from evolve.cases.models import AllocationRole, RiskLevel
-from evolve.ui.forms import DateField
+from evolve.ui.forms import DateField, clock_time
 from meetings.models import MeetingKind
 
 LEVEL_CHOICES = [("", "Not agreed at this meeting"), *((v, label) for v, label in RiskLevel.choices if v)]
@@ -33,10 +32,7 @@ class _WhenMixin(forms.Form):
     place = forms.CharField(label="Where (optional)", max_length=200, required=False)
 
     def clean_at(self) -> time:
-        match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", self.cleaned_data["at"].strip())
-        if not match:
-            raise forms.ValidationError("Enter the time like 10:00")
-        return time(int(match.group(1)), int(match.group(2)))
+        return clock_time(self.cleaned_data["at"], example="10:00")
 
     def starts_at(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.cleaned_data["on"], self.cleaned_data["at"]))

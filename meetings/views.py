@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -28,7 +28,7 @@ from evolve.cases.selectors import (
     decision_get_for_user,
     people_to_allocate,
 )
-from evolve.ui.forms import form_show_service_errors, posted_version
+from evolve.ui.forms import form_run_service, posted_version
 from evolve.uploads.storage import serve_private_file
 from meetings import forms as meeting_forms
 from meetings.minutes import render_pdf
@@ -82,18 +82,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _run(form: forms.Form, action: Callable[[], Any]) -> tuple[bool, str]:
-    """Run a service for a valid form: (done, refusal). A service's field errors go on the form."""
-    if not form.is_valid():
-        return False, ""
-    try:
-        action()
-    except ValidationError as error:
-        form_show_service_errors(form, error)
-        return False, ""
-    except (MeetingRefused, MeetingConflict) as refusal:
-        form.add_error(None, str(refusal))
-        return False, str(refusal)
-    return True, ""
+    return form_run_service(form, action, (MeetingRefused, MeetingConflict))
 
 
 def _team_member(user: User) -> None:

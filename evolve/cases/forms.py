@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from django.utils import timezone
 from evolve.access.models import LawfulBasis, ShareConsent
 from evolve.accounts.models import Agency, User
 from evolve.cases.models import AllocationRole, ChildWords, DecisionKind
-from evolve.ui.forms import DateField
+from evolve.ui.forms import DateField, clock_time
 
 DUE_CHOICES = [("4", "Within 4 hours"), ("24", "Within 24 hours"), ("72", "Within 3 days")]
 
@@ -95,11 +94,7 @@ class StrategyHeldForm(forms.Form):
     note = forms.CharField(label="Who attended and what was agreed", widget=forms.Textarea)
 
     def clean_held_time(self) -> time:
-        value = self.cleaned_data["held_time"].strip()
-        match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", value)
-        if not match:
-            raise forms.ValidationError("Enter the time like 14:30")
-        return time(int(match.group(1)), int(match.group(2)))
+        return clock_time(self.cleaned_data["held_time"])
 
     def held_at(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.cleaned_data["held_on"], self.cleaned_data["held_time"]))

@@ -75,7 +75,7 @@ from evolve.cases.services import (
     team_agency_owners,
 )
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.forms import form_show_service_errors, posted_version
+from evolve.ui.forms import form_run_service, posted_version
 
 
 def _user(request: HttpRequest) -> User:
@@ -83,18 +83,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _run(form: forms.Form, action: Callable[[], Any]) -> tuple[bool, str]:
-    """Run a service for a valid form: (done, refusal). A service's field errors go on the form."""
-    if not form.is_valid():
-        return False, ""
-    try:
-        action()
-    except ValidationError as error:
-        form_show_service_errors(form, error)
-        return False, ""
-    except (CaseRefused, CaseConflict) as refusal:
-        form.add_error(None, str(refusal))
-        return False, str(refusal)
-    return True, ""
+    return form_run_service(form, action, (CaseRefused, CaseConflict))
 
 
 # The daily review ---------------------------------------------------------------------------------------------------

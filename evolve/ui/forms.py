@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections.abc import Callable
+from datetime import date, time
 from typing import Any
 
 from django import forms
@@ -74,3 +76,32 @@ def form_show_service_errors(form: forms.Form, error: ValidationError) -> None:
     for field, field_messages in error.message_dict.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def form_run_service(
+    form: forms.Form, action: Callable[[], Any], refusals: tuple[type[Exception], ...]
+) -> tuple[bool, str]:
+    """Run a service for a valid form: (done, refusal). A service's field errors go on the form beside their fields;
+    a refusal (one of `refusals`: a permission, a state, a stale version) goes at the top and is returned."""
+    if not form.is_valid():
+        return False, ""
+    try:
+        action()
+    except ValidationError as error:
+        form_show_service_errors(form, error)
+        return False, ""
+    except refusals as refusal:
+        form.add_error(None, str(refusal))
+        return False, str(refusal)
+    return True, ""
+
+
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
+
+
+def clock_time(value: str, *, example: str = "14:30") -> time:
+    """A time of day as people type it (14:30, 9.05), or a form error asking for it like `example`."""
+    match = _CLOCK_TIME.fullmatch(value.strip())
+    if not match:
+        raise forms.ValidationError(f"Enter the time like {example}")
+    return time(int(match.group(1)), int(match.group(2)))
