@@ -260,7 +260,7 @@ class MeetingItemSerializer(AgendaItemSerializer):
 
     @extend_schema_field(LatestAssessmentSerializer(allow_null=True))
     def get_latest_assessment(self, item: AgendaItem) -> Any:
-        assessment = self.context.get("assessments", {}).get(item.child_id)
+        assessment = getattr(item, "latest_assessment", None)  # set by the meeting page selector
         return LatestAssessmentSerializer(assessment).data if assessment is not None else None
 
 
@@ -445,7 +445,7 @@ def _detail(user: User, meeting: Meeting) -> Any:
         "may_record": may_run(user, meeting.team_id) and not meeting.is_closed,
         "may_close": may_close(user, meeting) and not meeting.is_closed,
     }
-    return MeetingDetailSerializer(data, context={"assessments": page.assessments}).data
+    return MeetingDetailSerializer(data).data
 
 
 def _item(user: User, meeting_id: uuid.UUID, item_id: uuid.UUID) -> Any:

@@ -7,9 +7,8 @@ exception: it is what the minutes task renders for the team, with no user, and i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -72,7 +71,6 @@ class MeetingPage:
     attendance: list[Attendance]
     amendments: list[Amendment]
     latest_minutes: Minutes | None
-    assessments: dict[int, Any] = field(default_factory=dict)
     restricted_left_out: int = 0  # children on the agenda whose part the full minutes leave out
 
     @property
@@ -107,7 +105,6 @@ def _page(meeting: Meeting, items: list[AgendaItem]) -> MeetingPage:
         attendance=list(Attendance.objects.filter(meeting=meeting).select_related("agency")),
         amendments=list(Amendment.objects.filter(meeting=meeting).select_related("by", "item__child")),
         latest_minutes=Minutes.objects.filter(meeting=meeting).order_by("-number").first(),
-        assessments=assessments,
     )
 
 
