@@ -6,6 +6,7 @@ about.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -186,6 +187,16 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# The hotspot map draws on a plain background unless a tile server is configured (an {z}/{x}/{y} URL template such as
+# https://tile.example.org/{z}/{x}/{y}.png); its origin is then the one image source the CSP allows besides our own.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+if MAP_TILE_URL:
+    _tiles = urlsplit(MAP_TILE_URL.replace("{s}", "a"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
+# A child who goes missing this many times within this many days is flagged (mapping.selectors.missing_flag_rule).
+MISSING_FLAG_EPISODES = env.int("MISSING_FLAG_EPISODES", default=3)
+MISSING_FLAG_DAYS = env.int("MISSING_FLAG_DAYS", default=90)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

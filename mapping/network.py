@@ -1,0 +1,148 @@
+"""The network around one record: every record within N links of it, worked out in the database.
+
+One recursive query walks the links the user may see (the gate's scope for links, which already hides a link whose
+either end the user may not see), so the walk never passes through a hidden record: a health worker is not shown a
+child who is linked to theirs only through a police-restricted person. Then one query fetches the records found and
+one the links between them, and one insert logs the children shown. Four statements whatever the network's size
+(tests/mapping/test_network.py counts them); the cap on nodes keeps a page drawable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection
+
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from mapping.models import Entity, EntityKind, Link
+from mapping.selectors import entities_with_details, links_in_period
+
+DEFAULT_HOPS = 2
+MAX_HOPS = 4
+MAX_NODES = 300
+
+
+@dataclass(frozen=True)
+class NetworkNode:
+    entity: Entity
+    hops: int
+
+    @property
+    def label(self) -> str:
+        if self.entity.child is not None:
+            return self.entity.child.full_name
+        return self.entity.label or self.entity.get_kind_display()
+
+
+@dataclass(frozen=True)
+class Network:
+    start: Entity
+    nodes: list[NetworkNode]
+    links: list[Link]
+    hops: int
+    truncated: bool  # more records lay within reach than MAX_NODES
+
+    def children(self) -> list[NetworkNode]:
+        return [node for node in self.nodes if node.entity.kind == EntityKind.CHILD and node.hops > 0]
+
+
+_WALK = """
+WITH RECURSIVE visible_links AS MATERIALIZED ({links}),
+edges AS MATERIALIZED (
+    SELECT a_id AS source, b_id AS target FROM visible_links
+    UNION ALL
+    SELECT b_id, a_id FROM visible_links
+),
+walk(node, hops) AS (
+    SELECT %s::bigint, 0
+    UNION
+    SELECT edges.target, walk.hops + 1 FROM walk JOIN edges ON edges.source = walk.node WHERE walk.hops < %s
+)
+SELECT node, min(hops) AS hops FROM walk GROUP BY node ORDER BY min(hops), node LIMIT %s
+"""
+
+
+def _visible_links(
+    user: User, *, kinds: Sequence[str] = (), since: date | None = None, until: date | None = None
+) -> Any:
+    queryset = gate.visible_to(user, Link.objects.filter(withdrawn_at__isnull=True))
+    if kinds:
+        queryset = queryset.filter(kind__in=list(kinds))
+    if since is not None or until is not None:
+        queryset = queryset.filter(links_in_period(since=since, until=until))
+    return queryset
+
+
+def network_for_user(
+    *,
+    user: User,
+    start: Entity,
+    hops: int = DEFAULT_HOPS,
+    kinds: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> Network:
+    """The records within `hops` links of `start` (which the caller fetched through the gate), following only links
+    of `kinds` (all when empty) seen between `since` and `until`."""
+    hops = max(1, min(hops, MAX_HOPS))
+    links = _visible_links(user, kinds=kinds, since=since, until=until)
+    links_sql, links_params = links.values("a_id", "b_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_WALK.format(links=links_sql), [*links_params, start.pk, hops, MAX_NODES + 1])
+        reached: dict[int, int] = dict(cursor.fetchall())
+    truncated = len(reached) > MAX_NODES
+    if truncated:
+        farthest = max(reached, key=lambda node: (reached[node], node))
+        reached.pop(farthest)
+    ids = list(reached)
+    entities = {entity.pk: entity for entity in entities_with_details(Entity.objects.filter(pk__in=ids))}
+    found_links = list(links.filter(a_id__in=ids, b_id__in=ids).select_related("source_agency").order_by("id"))
+    nodes = sorted(
+        (NetworkNode(entity=entities[pk], hops=reached[pk]) for pk in ids if pk in entities),
+        key=lambda node: (node.hops, node.entity.kind, node.label, node.entity.pk),
+    )
+    children = [node.entity.child for node in nodes if node.entity.child is not None]
+    if children:
+        record_access(user=user, children=children, action=AccessAction.LISTED, what="mapping network")
+    return Network(start=start, nodes=nodes, links=found_links, hops=hops, truncated=truncated)
+
+
+def network_as_json(network: Network) -> dict[str, Any]:
+    """The network as the page's script (cytoscape.js) and the API take it: ids are public ids."""
+    by_pk = {node.entity.pk: node for node in network.nodes}
+    return {
+        "start": str(network.start.public_id),
+        "hops": network.hops,
+        "truncated": network.truncated,
+        "nodes": [
+            {
+                "id": str(node.entity.public_id),
+                "kind": node.entity.kind,
+                "label": node.label,
+                "hops": node.hops,
+                "restricted": node.entity.restricted_to_agency_id is not None,
+            }
+            for node in network.nodes
+        ],
+        "links": [
+            {
+                "id": str(link.public_id),
+                "source": str(by_pk[link.a_id].entity.public_id),
+                "target": str(by_pk[link.b_id].entity.public_id),
+                "kind": link.kind,
+                "label": link.get_kind_display(),
+                "first_seen_on": link.first_seen_on.isoformat() if link.first_seen_on else None,
+                "last_seen_on": link.last_seen_on.isoformat() if link.last_seen_on else None,
+                "confidence": link.confidence,
+                "restricted": link.restricted_to_agency_id is not None,
+            }
+            for link in network.links
+            if link.a_id in by_pk and link.b_id in by_pk
+        ],
+    }

@@ -1,0 +1,101 @@
+"""Who sees and does what with the team's mapping and pursuit records (DESIGN.md, "Mapping and intelligence",
+"Information sharing and access").
+
+- People of concern, locations, vehicles, groups, online identities, links, investigations, prosecutions and
+  disruptions are the team's intelligence: the team's members see them, except a record restricted to another agency
+  (police intelligence restricted to police). Nobody outside the team sees them; governance sees none.
+- A child's entity is seen by whoever may see the child's record (the child gate decides).
+- A link is seen only when both its ends are: a link to a hidden person would tell a health worker the person
+  exists. The network walks only visible links (`mapping.network`).
+- A missing episode is the team's work about a child (`team_work_scope`), like an assessment.
+- Any team member records and links; restricting a record to an agency is for members of that agency only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from evolve.access import gate
+from evolve.access.grants import team_work_scope
+from evolve.accounts.models import User
+from evolve.people.models import Child
+from mapping.models import (
+    Disruption,
+    Entity,
+    EntityKind,
+    Group,
+    Investigation,
+    Link,
+    Location,
+    MissingEpisode,
+    OnlineIdentity,
+    PersonOfConcern,
+    Prosecution,
+    Vehicle,
+)
+
+
+def _team_intelligence(user: User, prefix: str = "") -> Q:
+    """The team's own records, less those restricted to another agency."""
+    if not user.is_team_member:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}team_id": user.team_id}) & (
+        Q(**{f"{prefix}restricted_to_agency__isnull": True}) | Q(**{f"{prefix}restricted_to_agency_id": user.agency_id})
+    )
+
+
+def entity_scope(user: User, prefix: str = "") -> Q:
+    children = gate.visible_to(user, Child.objects.all()).values("pk")
+    return (Q(**{f"{prefix}kind": EntityKind.CHILD}) & Q(**{f"{prefix}child_id__in": children})) | (
+        ~Q(**{f"{prefix}kind": EntityKind.CHILD}) & _team_intelligence(user, prefix)
+    )
+
+
+class EntityPolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(entity_scope(user))
+
+
+class LinkPolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        visible = Entity.objects.filter(entity_scope(user)).values("pk")
+        return queryset.filter(_team_intelligence(user), a_id__in=visible, b_id__in=visible)
+
+
+class TeamIntelligencePolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(_team_intelligence(user))
+
+
+class MissingEpisodePolicy:
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(team_work_scope(user=user))
+
+
+for model in (Entity, PersonOfConcern, Location, Vehicle, Group, OnlineIdentity):
+    gate.register(model, EntityPolicy())
+gate.register(Link, LinkPolicy())
+for pursuit in (Investigation, Prosecution, Disruption):
+    gate.register(pursuit, TeamIntelligencePolicy())
+gate.register(MissingEpisode, MissingEpisodePolicy())
+
+
+def may_map(user: User) -> bool:
+    """Record people, places, vehicles, groups, identities and links; record missing episodes."""
+    return user.is_team_member
+
+
+def may_restrict_to(user: User, agency_id: int | None) -> bool:
+    return agency_id is None or (user.agency_id is not None and user.agency_id == agency_id)
+
+
+def may_record_pursuit(user: User) -> bool:
+    """Investigations, prosecutions and disruptions: any team member (the police lead them; the others record the
+    orders they serve and the licensing actions they take)."""
+    return user.is_team_member
+
+
+def may_flag_for_disruption(user: User) -> bool:
+    return user.is_team_member

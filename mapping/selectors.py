@@ -1,0 +1,465 @@
+"""Reading the team's mapping and pursuit records: always through the gate (`mapping.permissions`), the network in
+`mapping.network`. A selector that shows a child's name or details logs it (evolve.audit).
+
+Other apps read only through here: the daily review queue and the case page ask for the missing-episode flag, the
+monthly report for the pursuit figures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from evolve.access import gate
+from evolve.accounts.models import User
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
+from evolve.people.models import Child
+from mapping.models import (
+    Disruption,
+    Entity,
+    EntityKind,
+    Investigation,
+    Link,
+    LinkRevision,
+    Location,
+    MissingEpisode,
+    PersonOfConcern,
+    Prosecution,
+)
+
+PERSON_SIMILARITY = 0.35
+PERSON_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
+NAME_SIMILARITY = 0.5
+MAX_CANDIDATES = 10
+# The one-to-one tables of each kind, for fetching an entity with its details in one query.
+DETAIL_RELATIONS = ("personofconcern", "location", "vehicle", "group", "onlineidentity")
+KIND_RELATION = {
+    EntityKind.PERSON: "personofconcern",
+    EntityKind.LOCATION: "location",
+    EntityKind.VEHICLE: "vehicle",
+    EntityKind.GROUP: "group",
+    EntityKind.ONLINE_IDENTITY: "onlineidentity",
+}
+
+
+# Entities -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """Records of the team like the one being recorded. Only those the user may see are offered: a record
+    restricted to another agency is never hinted at (it would tell a health worker police hold intelligence)."""
+
+    candidates: Sequence[Entity]
+
+
+def _name(details: dict[str, Any]) -> str:
+    return " ".join(f"{details.get('first_name') or ''} {details.get('last_name') or ''}".lower().split())
+
+
+def entity_duplicate_candidates(
+    *, user: User, kind: str, details: dict[str, Any], exclude_id: int | None = None
+) -> DuplicateCheck:
+    """Similar names for people (with the same or an unknown date of birth) and groups; the same postcode or a
+    similar name and address for places; the same registration for vehicles; the same handle on the same platform
+    for online identities. `details` are cleaned (see `mapping.services`)."""
+    if user.team_id is None:
+        return DuplicateCheck(candidates=[])
+    queryset: QuerySet[Any] = gate.visible_to(user, Entity.objects.filter(kind=kind, team_id=user.team_id))
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    if kind == EntityKind.PERSON:
+        names = [name for name in [_name(details), *(a.lower() for a in details.get("aliases") or [])] if name]
+        if not names:
+            return DuplicateCheck(candidates=[])
+        matches = Q()
+        for name in names:
+            matches |= Q(search_text__trigram_word_similar=name)
+        queryset = queryset.filter(matches).annotate(similarity=TrigramWordSimilarity(names[0], "search_text"))
+        strong = Q(similarity__gte=PERSON_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE)
+        born = details.get("date_of_birth")
+        same_birth = Q(personofconcern__date_of_birth=born) | Q(personofconcern__date_of_birth__isnull=True)
+        close = Q(similarity__gte=PERSON_SIMILARITY)
+        queryset = queryset.filter(strong | (close & same_birth) if born else close)
+    elif kind == EntityKind.LOCATION:
+        text = " ".join(part for part in (details.get("name"), details.get("address")) if part).lower()
+        matches = Q(location__postcode=details["postcode"]) if details.get("postcode") else Q(pk__in=[])
+        if text:
+            queryset = queryset.annotate(similarity=TrigramWordSimilarity(text, "search_text"))
+            matches |= Q(similarity__gte=NAME_SIMILARITY)
+        queryset = queryset.filter(matches)
+    elif kind == EntityKind.VEHICLE:
+        registration = details.get("registration_normalised")
+        if not registration:
+            return DuplicateCheck(candidates=[])
+        queryset = queryset.filter(vehicle__registration_normalised=registration)
+    elif kind == EntityKind.GROUP:
+        queryset = queryset.annotate(similarity=TrigramWordSimilarity(details["name"].lower(), "search_text")).filter(
+            similarity__gte=NAME_SIMILARITY
+        )
+    elif kind == EntityKind.ONLINE_IDENTITY:
+        queryset = queryset.filter(
+            onlineidentity__handle_normalised=details["handle_normalised"],
+            onlineidentity__platform__iexact=details["platform"],
+        )
+    else:
+        return DuplicateCheck(candidates=[])
+    return DuplicateCheck(candidates=list(queryset.order_by("label", "id")[:MAX_CANDIDATES]))
+
+
+def entities_with_details(queryset: QuerySet[Entity]) -> QuerySet[Entity]:
+    return queryset.select_related("child", "restricted_to_agency", "created_by", *DETAIL_RELATIONS)
+
+
+def entity_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Entity:
+    """The entity with its details (`entity_details`), or 404 whether it is missing or not one the user may see."""
+    entity = gate.get_visible_or_404(user, entities_with_details(Entity.objects.all()), public_id=public_id)
+    if entity.child is not None:
+        record_access(user=user, children=[entity.child], action=AccessAction.VIEWED, what="mapping record")
+    return entity
+
+
+def entity_details(entity: Entity) -> Any:
+    """The kind's own record (a PersonOfConcern, a Location...) from an entity fetched by these selectors."""
+    relation = KIND_RELATION.get(EntityKind(entity.kind))
+    return getattr(entity, relation) if relation else entity
+
+
+def entities_for_user(*, user: User, kind: str = "", search: str = "") -> QuerySet[Entity]:
+    """The team's people, places, vehicles, groups and identities (not children: they have their own list), best
+    match first when searching. Restricted records the user may not see are not there at all."""
+    queryset = gate.visible_to(user, entities_with_details(Entity.objects.exclude(kind=EntityKind.CHILD)))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    search = " ".join(search.lower().split())
+    if search:
+        return (
+            queryset.annotate(similarity=TrigramWordSimilarity(search, "search_text"))
+            .filter(Q(search_text__trigram_word_similar=search) | Q(search_text__icontains=search))
+            .order_by("-similarity", "label", "id")
+        )
+    return queryset.order_by("kind", "label", "id")
+
+
+def people_of_concern_for_user(*, user: User) -> QuerySet[PersonOfConcern]:
+    return gate.visible_to(user, PersonOfConcern.objects.all()).order_by("last_name", "first_name", "id")
+
+
+def locations_for_user(*, user: User) -> QuerySet[Location]:
+    return gate.visible_to(user, Location.objects.all()).order_by("label", "id")
+
+
+def child_entity_for(*, child_id: int) -> Entity | None:
+    """The child's entity, if the child was ever linked. Callers have already checked the child is visible."""
+    return Entity.objects.filter(child_id=child_id).first()
+
+
+# Links --------------------------------------------------------------------------------------------------------------
+
+
+def _links(queryset: QuerySet[Link]) -> QuerySet[Link]:
+    return queryset.select_related(
+        "a", "a__child", "b", "b__child", "source_agency", "restricted_to_agency", "created_by", "updated_by"
+    )
+
+
+def links_for_entity(*, user: User, entity: Entity, include_withdrawn: bool = False) -> list[Link]:
+    """The links of one record the user may see, newest first; the other end's child (if any) is logged."""
+    queryset = gate.visible_to(user, _links(Link.objects.filter(Q(a=entity) | Q(b=entity))))
+    if not include_withdrawn:
+        queryset = queryset.filter(withdrawn_at__isnull=True)
+    links = list(queryset.order_by("withdrawn_at", "-updated_at", "-id"))
+    _log_children(user, [end for link in links for end in (link.a, link.b) if end.pk != entity.pk], "mapping links")
+    return links
+
+
+def link_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Link:
+    link = gate.get_visible_or_404(user, _links(Link.objects.all()), public_id=public_id)
+    _log_children(user, [link.a, link.b], "mapping link")
+    return link
+
+
+def link_revisions(*, link: Link) -> list[LinkRevision]:
+    """What the link said before each edit, newest first. The caller has the link through the gate."""
+    return list(link.revisions.select_related("source_agency", "restricted_to_agency", "recorded_by"))
+
+
+def _log_children(user: User, entities: Iterable[Entity], what: str) -> None:
+    children = {entity.child_id: entity.child for entity in entities if entity.child is not None}
+    if children:
+        record_access(user=user, children=list(children.values()), action=AccessAction.LISTED, what=what)
+
+
+def links_in_period(*, since: date | None, until: date | None) -> Q:
+    """Links seen at some time between `since` and `until`: a link's span runs from first seen (or when it was
+    recorded) to last seen; a link with no last seen is still current."""
+    query = Q()
+    if until is not None:
+        query &= Q(first_seen_on__lte=until) | Q(first_seen_on__isnull=True, created_at__date__lte=until)
+    if since is not None:
+        query &= Q(last_seen_on__isnull=True) | Q(last_seen_on__gte=since)
+    return query
+
+
+# Children linked through a common person or place -------------------------------------------------------------------
+
+
+@dataclass
+class LinkedChild:
+    child: Child
+    through: list[Entity] = field(default_factory=list)
+
+
+def linked_children(*, user: User, child: Child) -> list[LinkedChild]:
+    """Other children linked to a person, place, vehicle, group or identity this child is linked to: two queries
+    however many there are. Only what the user may see counts, so a hidden record links nobody."""
+    own = child_entity_for(child_id=child.pk)
+    if own is None:
+        return []
+    visible_links = gate.visible_to(user, Link.objects.filter(withdrawn_at__isnull=True))
+    first_hop = visible_links.filter(Q(a=own) | Q(b=own)).annotate(
+        other=Case(When(a_id=own.pk, then=F("b_id")), default=F("a_id"))
+    )
+    commons = first_hop.exclude(a__kind=EntityKind.CHILD, b__kind=EntityKind.CHILD).values("other")
+    second = (
+        visible_links.filter(
+            Q(a_id__in=commons, b__kind=EntityKind.CHILD) | Q(b_id__in=commons, a__kind=EntityKind.CHILD)
+        )
+        .exclude(a=own)
+        .exclude(b=own)
+        .select_related("a", "a__child", "b", "b__child")
+    )
+    found: dict[int, LinkedChild] = {}
+    for link in second:
+        child_end, common = (link.a, link.b) if link.a.kind == EntityKind.CHILD else (link.b, link.a)
+        assert child_end.child is not None
+        entry = found.setdefault(child_end.child_id or 0, LinkedChild(child=child_end.child))
+        if common.pk not in {entity.pk for entity in entry.through}:
+            entry.through.append(common)
+    result = sorted(found.values(), key=lambda item: (item.child.last_name, item.child.first_name, item.child.pk))
+    if result:
+        shown = [item.child for item in result]
+        record_access(user=user, children=shown, action=AccessAction.LISTED, what="children linked through mapping")
+    return result
+
+
+# Hotspots -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    location: Location
+    children: int
+    episodes: int
+
+    @property
+    def total(self) -> int:
+        return self.children + self.episodes
+
+
+MAX_HOTSPOTS = 500
+
+
+def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
+    """Visible locations with the number of visible children linked to them, and of missing episodes that involved
+    them, between `since` and `until`: three grouped queries whatever the data. Busiest first."""
+    links = gate.visible_to(user, Link.objects.filter(withdrawn_at__isnull=True)).filter(
+        links_in_period(since=since, until=until)
+    )
+    per_location = (
+        links.filter(
+            Q(a__kind=EntityKind.CHILD, b__kind=EntityKind.LOCATION)
+            | Q(a__kind=EntityKind.LOCATION, b__kind=EntityKind.CHILD)
+        )
+        .annotate(
+            place=Case(When(a__kind=EntityKind.LOCATION, then=F("a_id")), default=F("b_id")),
+            child_end=Case(When(a__kind=EntityKind.CHILD, then=F("a_id")), default=F("b_id")),
+        )
+        .values("place")
+        .annotate(children=Count("child_end", distinct=True))
+    )
+    children = {row["place"]: row["children"] for row in per_location}
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    episodes_in_period = gate.visible_to(user, MissingEpisode.objects.all()).filter(
+        started_at__gte=start, started_at__lt=end
+    )
+    episodes = {
+        row["linked"]: row["episodes"]
+        for row in episodes_in_period.filter(linked__kind=EntityKind.LOCATION)
+        .values("linked")
+        .annotate(episodes=Count("id", distinct=True))
+    }
+    busy = set(children) | set(episodes)
+    locations = gate.visible_to(user, Location.objects.filter(pk__in=busy))
+    found = [
+        Hotspot(location=location, children=children.get(location.pk, 0), episodes=episodes.get(location.pk, 0))
+        for location in locations
+    ]
+    found.sort(key=lambda spot: (-spot.total, spot.location.label, spot.location.pk))
+    return found[:MAX_HOTSPOTS]
+
+
+# Missing episodes ---------------------------------------------------------------------------------------------------
+
+
+def missing_flag_rule() -> tuple[int, int]:
+    """(episodes, days): this many episodes starting within this many days flags the child (settings)."""
+    return settings.MISSING_FLAG_EPISODES, settings.MISSING_FLAG_DAYS
+
+
+def missing_episodes_for_child(*, user: User, child_id: int) -> list[MissingEpisode]:
+    return list(
+        gate.visible_to(user, MissingEpisode.objects.filter(child_id=child_id))
+        .select_related("found_at", "created_by")
+        .prefetch_related("linked")
+        .order_by("-started_at", "-id")
+    )
+
+
+def missing_episode_get_for_user(*, user: User, public_id: uuid.UUID | str) -> MissingEpisode:
+    episode = gate.get_visible_or_404(
+        user, MissingEpisode.objects.select_related("child", "found_at", "created_by"), public_id=public_id
+    )
+    record_access(user=user, children=[episode.child], action=AccessAction.VIEWED, what="missing episode")
+    return episode
+
+
+def missing_counts(*, child_ids: Iterable[int], on: date | None = None) -> dict[int, int]:
+    """For each child, the episodes that started in the flag's window up to `on` (today): one grouped query."""
+    _, days = missing_flag_rule()
+    on = on or timezone.localdate()
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    rows = (
+        MissingEpisode.objects.filter(
+            child_id__in=list(child_ids), started_at__gte=end - timedelta(days=days), started_at__lt=end
+        )
+        .values("child_id")
+        .annotate(episodes=Count("id"))
+    )
+    return {row["child_id"]: row["episodes"] for row in rows}
+
+
+def missing_flagged_child_ids(*, child_ids: Iterable[int], on: date | None = None) -> set[int]:
+    """The children among `child_ids` who went missing often enough to be flagged (see `missing_flag_rule`)."""
+    threshold, _ = missing_flag_rule()
+    return {child_id for child_id, count in missing_counts(child_ids=child_ids, on=on).items() if count >= threshold}
+
+
+def children_missing_often(*, team_id: int, since: date, until: date, threshold: int | None = None) -> int:
+    """How many children had `threshold` (the flag's number) or more episodes starting between the two dates: seed
+    003's measure for the monthly report. A count, never a list of children."""
+    threshold = threshold or missing_flag_rule()[0]
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    return (
+        MissingEpisode.objects.filter(team_id=team_id, started_at__gte=start, started_at__lt=end)
+        .values("child_id")
+        .annotate(episodes=Count("id"))
+        .filter(episodes__gte=threshold)
+        .count()
+    )
+
+
+# Pursuit ------------------------------------------------------------------------------------------------------------
+
+
+def investigations_for_user(*, user: User, open_only: bool = False) -> QuerySet[Investigation]:
+    queryset = gate.visible_to(user, Investigation.objects.select_related("lead_officer", "restricted_to_agency"))
+    if open_only:
+        queryset = queryset.filter(closed_on__isnull=True)
+    return queryset.prefetch_related("perpetrators").order_by("-opened_on", "-id")
+
+
+def investigation_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Investigation:
+    return gate.get_visible_or_404(
+        user,
+        Investigation.objects.select_related("lead_officer", "restricted_to_agency", "created_by"),
+        public_id=public_id,
+    )
+
+
+def investigation_children(*, user: User, investigation: Investigation) -> list[Child]:
+    """The investigation's children the user may see (a child restricted to another agency is left out)."""
+    children = list(gate.visible_to(user, investigation.children.all()).order_by("last_name", "first_name"))
+    if children:
+        record_access(user=user, children=children, action=AccessAction.LISTED, what="investigation")
+    return children
+
+
+def prosecutions_for_user(*, user: User) -> QuerySet[Prosecution]:
+    return gate.visible_to(
+        user, Prosecution.objects.select_related("perpetrator", "investigation", "restricted_to_agency")
+    ).order_by("-charged_on", "-id")
+
+
+def prosecution_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Prosecution:
+    return gate.get_visible_or_404(
+        user, Prosecution.objects.select_related("perpetrator", "investigation", "created_by"), public_id=public_id
+    )
+
+
+def disruptions_for_user(*, user: User) -> QuerySet[Disruption]:
+    return gate.visible_to(
+        user, Disruption.objects.select_related("target", "child", "restricted_to_agency", "created_by")
+    ).order_by("-taken_on", "-id")
+
+
+def disruption_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Disruption:
+    return gate.get_visible_or_404(
+        user, Disruption.objects.select_related("target", "child", "created_by"), public_id=public_id
+    )
+
+
+def pursuit_for_entity(
+    *, user: User, entity: Entity
+) -> tuple[list[Investigation], list[Prosecution], list[Disruption]]:
+    """A person's investigations and prosecutions, and disruptions of any record: three queries."""
+    investigations = list(investigations_for_user(user=user).filter(perpetrators__pk=entity.pk))
+    prosecutions = list(prosecutions_for_user(user=user).filter(perpetrator_id=entity.pk))
+    disruptions = list(disruptions_for_user(user=user).filter(target_id=entity.pk))
+    return investigations, prosecutions, disruptions
+
+
+# The Intelligence Sharing Meeting pack ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    entity: Entity
+    links: list[Link]
+
+
+def intelligence_pack(*, user: User) -> list[PackEntry]:
+    """Groups and locations flagged for disruption, each with its links the user may see: two queries. Children
+    appear in the pack only as "a child" (the pack goes to a wider meeting); the CSV and PDF do the same."""
+    flagged = list(
+        gate.visible_to(
+            user,
+            entities_with_details(
+                Entity.objects.filter(flagged_for_disruption=True, kind__in=[EntityKind.GROUP, EntityKind.LOCATION])
+            ),
+        ).order_by("kind", "label", "id")
+    )
+    ids = [entity.pk for entity in flagged]
+    links = list(
+        gate.visible_to(user, _links(Link.objects.filter(Q(a_id__in=ids) | Q(b_id__in=ids), withdrawn_at=None)))
+        .annotate(seen=Coalesce("last_seen_on", "first_seen_on", TruncDate("created_at")))
+        .order_by("-seen", "-id")
+    )
+    by_entity: dict[int, list[Link]] = {pk: [] for pk in ids}
+    for link in links:
+        for end in (link.a_id, link.b_id):
+            if end in by_entity:
+                by_entity[end].append(link)
+    return [PackEntry(entity=entity, links=by_entity[entity.pk]) for entity in flagged]
