@@ -21,6 +21,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("cases/", include("evolve.cases.urls")),
     path("risk/", include("risk.urls")),
+    path("mapping/", include("mapping.urls")),
     path("meetings/", include("meetings.urls")),
     path("notifications/", include("evolve.notifications.urls")),
     path("api/", include("evolve.api_urls")),
