@@ -15,8 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Case, Count, F, Q, QuerySet, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from evolve.access import gate
@@ -85,7 +85,10 @@ def entity_duplicate_candidates(
         matches = Q()
         for name in names:
             matches |= Q(search_text__trigram_word_similar=name)
-        queryset = queryset.filter(matches).annotate(similarity=TrigramWordSimilarity(names[0], "search_text"))
+        # The best of the name and each alias: "John Other, known as Big D" matches the "Big D" already recorded.
+        scores = [TrigramWordSimilarity(name, "search_text") for name in names]
+        best = Greatest(*scores) if len(scores) > 1 else scores[0]
+        queryset = queryset.filter(matches).annotate(similarity=best)
         strong = Q(similarity__gte=PERSON_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE)
         born = details.get("date_of_birth")
         same_birth = Q(personofconcern__date_of_birth=born) | Q(personofconcern__date_of_birth__isnull=True)
@@ -169,7 +172,15 @@ def child_entity_for(*, child_id: int) -> Entity | None:
 
 def _links(queryset: QuerySet[Link]) -> QuerySet[Link]:
     return queryset.select_related(
-        "a", "a__child", "b", "b__child", "source_agency", "restricted_to_agency", "created_by", "updated_by"
+        "a",
+        "a__child",
+        "b",
+        "b__child",
+        "source_agency",
+        "restricted_to_agency",
+        "created_by",
+        "updated_by",
+        "withdrawn_by",
     )
 
 
@@ -178,7 +189,8 @@ def links_for_entity(*, user: User, entity: Entity, include_withdrawn: bool = Fa
     queryset = gate.visible_to(user, _links(Link.objects.filter(Q(a=entity) | Q(b=entity))))
     if not include_withdrawn:
         queryset = queryset.filter(withdrawn_at__isnull=True)
-    links = list(queryset.order_by("withdrawn_at", "-updated_at", "-id"))
+    # Current links first (ascending puts NULLs last in PostgreSQL), then the withdrawn, newest first.
+    links = list(queryset.order_by(F("withdrawn_at").desc(nulls_first=True), "-updated_at", "-id"))
     _log_children(user, [end for link in links for end in (link.a, link.b) if end.pk != entity.pk], "mapping links")
     return links
 
@@ -318,21 +330,61 @@ def missing_flag_rule() -> tuple[int, int]:
     return settings.MISSING_FLAG_EPISODES, settings.MISSING_FLAG_DAYS
 
 
+def _hide_unseen_places(user: User, episodes: list[MissingEpisode]) -> list[MissingEpisode]:
+    """An episode is the team's work about a child, but the place the child was found may be police intelligence:
+    a place the user may not see is left off (one query), as the gate leaves it off everywhere else."""
+    places = {episode.found_at_id for episode in episodes if episode.found_at_id}
+    if places:
+        seen = set(gate.visible_to(user, Location.objects.filter(pk__in=places)).values_list("pk", flat=True))
+        for episode in episodes:
+            if episode.found_at_id and episode.found_at_id not in seen:
+                episode.found_at = None
+    return episodes
+
+
 def missing_episodes_for_child(*, user: User, child_id: int) -> list[MissingEpisode]:
-    return list(
-        gate.visible_to(user, MissingEpisode.objects.filter(child_id=child_id))
-        .select_related("found_at", "created_by")
-        .prefetch_related("linked")
-        .order_by("-started_at", "-id")
+    """The child's episodes, newest first, each with the people and places involved that the user may see
+    (`linked`, prefetched through the gate): three queries however many episodes."""
+    visible = gate.visible_to(user, Entity.objects.select_related("child")).order_by("kind", "label", "id")
+    return _hide_unseen_places(
+        user,
+        list(
+            gate.visible_to(user, MissingEpisode.objects.filter(child_id=child_id))
+            .select_related("found_at", "created_by")
+            .prefetch_related(Prefetch("linked", queryset=visible))
+            .order_by("-started_at", "-id")
+        ),
     )
 
 
 def missing_episode_get_for_user(*, user: User, public_id: uuid.UUID | str) -> MissingEpisode:
+    """The episode (a found-at place the user may not see left off), or 404; `linked` holds the people and places
+    involved that the user may see, as in `missing_episodes_for_child`."""
+    visible = gate.visible_to(user, Entity.objects.select_related("child")).order_by("kind", "label", "id")
     episode = gate.get_visible_or_404(
-        user, MissingEpisode.objects.select_related("child", "found_at", "created_by"), public_id=public_id
+        user,
+        MissingEpisode.objects.select_related("child", "found_at", "created_by").prefetch_related(
+            Prefetch("linked", queryset=visible)
+        ),
+        public_id=public_id,
     )
     record_access(user=user, children=[episode.child], action=AccessAction.VIEWED, what="missing episode")
-    return episode
+    return _hide_unseen_places(user, [episode])[0]
+
+
+def missing_episode_linked(*, user: User, episode: MissingEpisode) -> list[Entity]:
+    """The people, places and vehicles involved in the episode that the user may see."""
+    return list(gate.visible_to(user, episode.linked.all()).order_by("kind", "label", "id"))
+
+
+def missing_episode_out_of_sight(*, user: User, episode: MissingEpisode) -> tuple[Location | None, list[Entity]]:
+    """What the episode names that the user may not see: the place the child was found, if hidden, and the hidden
+    people and places involved. A change by that user keeps them: they could not have meant to remove them."""
+    hidden = list(episode.linked.exclude(pk__in=gate.visible_to(user, Entity.objects.all()).values("pk")))
+    place = None
+    if episode.found_at_id and not gate.visible_to(user, Location.objects.filter(pk=episode.found_at_id)).exists():
+        place = Location.objects.get(pk=episode.found_at_id)
+    return place, hidden
 
 
 def missing_counts(*, child_ids: Iterable[int], on: date | None = None) -> dict[int, int]:
@@ -354,6 +406,21 @@ def missing_flagged_child_ids(*, child_ids: Iterable[int], on: date | None = Non
     """The children among `child_ids` who went missing often enough to be flagged (see `missing_flag_rule`)."""
     threshold, _ = missing_flag_rule()
     return {child_id for child_id, count in missing_counts(child_ids=child_ids, on=on).items() if count >= threshold}
+
+
+def missing_flagged_child_ids_subquery(*, on: date | None = None) -> QuerySet[Any]:
+    """The ids of every flagged child, as a subquery for another list's `child_id__in=` (the daily review's "children
+    going missing often"): that list stays one query however many children. Ids only; the list does the gating."""
+    threshold, days = missing_flag_rule()
+    on = on or timezone.localdate()
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    return (
+        MissingEpisode.objects.filter(started_at__gte=end - timedelta(days=days), started_at__lt=end)
+        .values("child_id")
+        .annotate(episodes=Count("id"))
+        .filter(episodes__gte=threshold)
+        .values("child_id")
+    )
 
 
 def children_missing_often(*, team_id: int, since: date, until: date, threshold: int | None = None) -> int:
@@ -378,13 +445,20 @@ def investigations_for_user(*, user: User, open_only: bool = False) -> QuerySet[
     queryset = gate.visible_to(user, Investigation.objects.select_related("lead_officer", "restricted_to_agency"))
     if open_only:
         queryset = queryset.filter(closed_on__isnull=True)
-    return queryset.prefetch_related("perpetrators").order_by("-opened_on", "-id")
+    return queryset.prefetch_related(_visible_perpetrators(user)).order_by("-opened_on", "-id")
+
+
+def _visible_perpetrators(user: User) -> Prefetch[Any]:
+    """An investigation's people of concern that the user may see: one restricted to another agency is left off."""
+    return Prefetch("perpetrators", queryset=gate.visible_to(user, PersonOfConcern.objects.order_by("label", "id")))
 
 
 def investigation_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Investigation:
     return gate.get_visible_or_404(
         user,
-        Investigation.objects.select_related("lead_officer", "restricted_to_agency", "created_by"),
+        Investigation.objects.select_related("lead_officer", "restricted_to_agency", "created_by").prefetch_related(
+            _visible_perpetrators(user)
+        ),
         public_id=public_id,
     )
 
@@ -448,7 +522,7 @@ def intelligence_pack(*, user: User) -> list[PackEntry]:
             user,
             entities_with_details(
                 Entity.objects.filter(flagged_for_disruption=True, kind__in=[EntityKind.GROUP, EntityKind.LOCATION])
-            ),
+            ).select_related("flagged_by__agency"),
         ).order_by("kind", "label", "id")
     )
     ids = [entity.pk for entity in flagged]

@@ -3,6 +3,7 @@ logins a newcomer can use at once."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -38,6 +39,20 @@ from evolve.chronology.models import ChronologyEntry
 from evolve.demo.data import DEMO_BACKUP_CODES, DEMO_PASSWORD, REFERRAL_STAGES, TEAM_AGENCIES
 from evolve.people.models import Child
 from evolve.people.selectors import child_list_for_user
+from mapping.models import (
+    Disruption,
+    DisruptionKind,
+    Entity,
+    EntityKind,
+    Investigation,
+    Link,
+    Location,
+    LocationType,
+    MissingEpisode,
+    Prosecution,
+    ProsecutionOutcome,
+)
+from mapping.selectors import intelligence_pack, linked_children, people_of_concern_for_user
 from referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +86,12 @@ DEMO_RECORDS: list[type[models.Model]] = [
     Escalation,
     InformationShare,
     ChronologyEntry,
+    Entity,
+    Link,
+    MissingEpisode,
+    Investigation,
+    Prosecution,
+    Disruption,
 ]
 
 
@@ -254,3 +275,43 @@ def test_the_demo_has_risk_assessments_and_the_next_weekly_meeting_ready_to_run(
     on_agenda = set(AgendaItem.objects.filter(meeting=meeting).values_list("child_id", flat=True))
     assert awaiting and awaiting <= on_agenda
     assert {a.child_id for a in assessed} <= on_agenda
+
+
+def test_the_demo_maps_people_and_places_around_the_children_and_pursues_them() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # a second run maps nothing twice
+    police, nurse, tm = _user("police"), _user("nurse"), _user("tm")
+    # Three people of concern; the one restricted to the police is hidden from the nurse.
+    assert people_of_concern_for_user(user=police).count() == 3
+    assert people_of_concern_for_user(user=nurse).count() == 2
+    places = {place.location_type: place for place in Location.objects.all()}
+    assert {LocationType.HOTEL, LocationType.TAKEAWAY, LocationType.TAXI_FIRM} <= set(places)
+    hotel, takeaway = places[LocationType.HOTEL], places[LocationType.TAKEAWAY]
+    near = Decimal("0.01")  # about a kilometre
+    assert hotel.latitude and takeaway.latitude and hotel.longitude and takeaway.longitude
+    assert abs(hotel.latitude - takeaway.latitude) < near and abs(hotel.longitude - takeaway.longitude) < near
+    assert Entity.objects.filter(kind=EntityKind.VEHICLE).count() == 1
+    # A group and a location go to the Intelligence Sharing Meeting.
+    assert {entry.entity.kind for entry in intelligence_pack(user=tm)} == {EntityKind.GROUP, EntityKind.LOCATION}
+    # Two children are linked through the hotel and a person of concern.
+    children = [entity.child for entity in Entity.objects.filter(kind=EntityKind.CHILD).select_related("child")]
+    linked = {item.child for child in children if child for item in linked_children(user=tm, child=child)}
+    assert len(linked) >= 2
+    # One child went missing three times in 90 days: flagged in the daily review; another twice, not flagged.
+    queue = daily_review_queue(user=tm)
+    (often,) = queue.missing_often
+    assert often.missing is not None and often.missing.episodes == 3
+    assert MissingEpisode.objects.exclude(child=often.case.child).values("child").distinct().count() == 1
+    (strategy,) = queue.strategy_due
+    assert strategy.missing == often.missing
+    # Pursuit: an investigation of a person and a child, a charge waiting for its outcome, a CAWN protecting a child.
+    investigation = Investigation.objects.get()
+    assert investigation.children.count() == 1 and investigation.perpetrators.count() == 1
+    assert Prosecution.objects.get().outcome == ProsecutionOutcome.PENDING
+    cawn = Disruption.objects.get()
+    assert cawn.kind == DisruptionKind.CAWN and cawn.child is not None
+    assert (
+        not Link.objects.filter(restricted_to_agency__isnull=False).exclude(restricted_to_agency=police.agency).exists()
+    )
+    review = _sign_in(Client(), "tm").get("/cases/review/").content.decode()
+    assert 'data-testid="missing-often"' in review and "Missing 3 times in the last 90 days" in review

@@ -227,6 +227,12 @@ class ReviewRowSerializer(serializers.Serializer):
     case = serializers.UUIDField(
         source="holds.case.public_id", read_only=True, allow_null=True, help_text="The team's case for the child"
     )
+    missing_episodes = serializers.IntegerField(
+        source="holds.missing.episodes",
+        read_only=True,
+        allow_null=True,
+        help_text="Set when the child went missing often: the missing episodes in the flag's period (null otherwise)",
+    )
 
     def get_escalation_open(self, row: Any) -> bool:
         return row.escalation is not None
@@ -243,9 +249,19 @@ class StrategyDueSerializer(serializers.Serializer):
     breached = serializers.BooleanField(source="status.is_breached", read_only=True)
 
 
+class MissingOftenSerializer(serializers.Serializer):
+    """An open case of the team whose child went missing often (three times in 90 days, by default)."""
+
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    child = CaseChildSerializer(source="case.child", read_only=True)
+    missing_episodes = serializers.IntegerField(source="missing.episodes", read_only=True, allow_null=True)
+    days = serializers.IntegerField(source="missing.days", read_only=True, allow_null=True)
+
+
 class ReviewQueueSerializer(serializers.Serializer):
     waiting = ReviewRowSerializer(many=True, read_only=True)
     strategy_due = StrategyDueSerializer(many=True, read_only=True)
+    missing_often = MissingOftenSerializer(many=True, read_only=True, help_text="Children going missing often")
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -599,7 +615,8 @@ class ReviewQueueApi(APIView):
     @extend_schema(responses=with_refusals({200: ReviewQueueSerializer}, 403))
     def get(self, request: Request) -> Response:
         """The daily review: referrals co-allocated to your team waiting for a decision (urgent first, then oldest),
-        and the strategy discussions due from decisions made. For members of the team."""
+        the strategy discussions due from decisions made, and the team's open cases whose child went missing often.
+        For members of the team."""
         user = _user(request)
         _team_member(user)
         return Response(ReviewQueueSerializer(daily_review_queue(user=user)).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -42,6 +42,7 @@ from evolve.chronology.selectors import chronology_for_child
 from evolve.clock.models import Deadline, DeadlineKind
 from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_for_subjects, open_deadlines
 from evolve.people.selectors import children_at_same_address
+from mapping.selectors import missing_counts, missing_flag_rule, missing_flagged_child_ids_subquery
 from referrals.selectors import (
     referral_counts_by_child,
     referral_deadlines_for,
@@ -53,6 +54,36 @@ CHRONOLOGY_SHOWN = 100
 
 
 @dataclass(frozen=True)
+class MissingFlag:
+    """The child went missing often: `episodes` missing episodes began in the last `days` days, at least the number
+    that flags a child (`mapping.selectors.missing_flag_rule`)."""
+
+    episodes: int
+    days: int
+
+
+def missing_flags(*, child_ids: Iterable[int]) -> dict[int, MissingFlag]:
+    """The flagged children among `child_ids`: one grouped query however many children (for a list's rows)."""
+    threshold, days = missing_flag_rule()
+    counts = missing_counts(child_ids=child_ids)
+    return {child: MissingFlag(episodes=count, days=days) for child, count in counts.items() if count >= threshold}
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case in a list, with the child's missing flag (None unless the child went missing often)."""
+
+    case: Case
+    missing: MissingFlag | None = None
+
+
+def case_rows(*, cases: Sequence[Case]) -> list[CaseRow]:
+    """Cases already read through the gate, each with its child's missing flag: one more query for the whole list."""
+    flags = missing_flags(child_ids={case.child_id for case in cases})
+    return [CaseRow(case=case, missing=flags.get(case.child_id)) for case in cases]
+
+
+@dataclass(frozen=True)
 class Holds:
     """What the team already holds about the child, for the daily review."""
 
@@ -60,6 +91,8 @@ class Holds:
     case: Case | None
     # Other children open to the team at the same current address (siblings, a placement, a house of concern).
     same_address: int = 0
+    # Set when the child went missing often (three times in 90 days, by default).
+    missing: MissingFlag | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +118,7 @@ class StrategyRow:
     decision: Decision
     deadline: Deadline
     status: DeadlineStatus
+    missing: MissingFlag | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +126,11 @@ class ReviewQueue:
     waiting: list[ReviewRow]
     strategy_due: list[StrategyRow]
     # Open cases whose risk review date has passed (set from the agreed risk assessment), oldest first.
-    reviews_overdue: list[Case] = field(default_factory=list)
+    reviews_overdue: list[CaseRow] = field(default_factory=list)
+    # The team's open cases whose child went missing often (`MissingFlag`), by the child's name.
+    missing_often: list[CaseRow] = field(default_factory=list)
+    # (episodes, days): the rule that flags a child, for the page to say it.
+    missing_rule: tuple[int, int] = (0, 0)
 
 
 def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView]]:
@@ -103,7 +141,8 @@ def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView
     return found
 
 
-def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
+def _review_rows(user: User, referrals: Sequence[Any], flags: dict[int, MissingFlag] | None = None) -> list[ReviewRow]:
+    """The rows with what the team holds about each child; `flags` when the caller has read them for a longer list."""
     ids = [r.pk for r in referrals]
     checks: dict[int, list[AgencyCheck]] = defaultdict(list)
     for check in gate.visible_to(user, AgencyCheck.objects.filter(referral_id__in=ids)).select_related(
@@ -117,6 +156,8 @@ def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
     counts = referral_counts_by_child(child_ids=child_ids)
     cases = {case.child_id: case for case in Case.objects.filter(child_id__in=child_ids, team_id=user.team_id or 0)}
     same_address = children_at_same_address(child_ids=child_ids, team_id=user.team_id)
+    if flags is None:
+        flags = missing_flags(child_ids=child_ids)
     return [
         ReviewRow(
             referral=r,
@@ -128,6 +169,7 @@ def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
                 referrals=counts.get(r.child_id, 0),
                 case=cases.get(r.child_id),
                 same_address=same_address.get(r.child_id, 0),
+                missing=flags.get(r.child_id),
             ),
         )
         for r in referrals
@@ -135,9 +177,9 @@ def _review_rows(user: User, referrals: Sequence[Any]) -> list[ReviewRow]:
 
 
 def daily_review_queue(*, user: User) -> ReviewQueue:
-    """New referrals to Evolve, urgent first then oldest, and the strategy discussions due from decisions made."""
+    """New referrals to Evolve, urgent first then oldest, the strategy discussions due from decisions made, the risk
+    reviews overdue and the children going missing often; every child's missing flag read in one query."""
     referrals = list(referrals_awaiting_evolve_decision(user=user)[:QUEUE_LIMIT])
-    waiting = _review_rows(user, referrals)
     visible_decisions = Decision.objects.filter(case__in=gate.visible_to(user, Case.objects.all()))
     due = list(
         open_deadlines(subject_type=DECISION_SUBJECT, kind=DeadlineKind.STRATEGY_DISCUSSION).filter(
@@ -148,22 +190,48 @@ def daily_review_queue(*, user: User) -> ReviewQueue:
         d.pk: d
         for d in Decision.objects.filter(pk__in=[deadline.subject_id for deadline in due]).select_related("case__child")
     }
-    strategy = [
-        StrategyRow(decision=decisions[d.subject_id], deadline=d, status=deadline_status(deadline=d))
-        for d in due
-        if d.subject_id in decisions
-    ]
     overdue = list(
         gate.visible_to(user, Case.objects.filter(closed_at__isnull=True, next_review_on__lt=timezone.localdate()))
         .select_related("child")
         .order_by("next_review_on", "id")[:QUEUE_LIMIT]
     )
+    missing_often = list(
+        gate.visible_to(
+            user,
+            Case.objects.filter(
+                team_id=user.team_id or 0,
+                closed_at__isnull=True,
+                child_id__in=missing_flagged_child_ids_subquery(),
+            ),
+        )
+        .select_related("child")
+        .order_by("child__last_name", "child__first_name", "id")[:QUEUE_LIMIT]
+    )
     children = [r.child for r in referrals if r.child is not None]
-    children += [row.decision.case.child for row in strategy if row.decision.case]
-    children += [case.child for case in overdue]
+    children += [d.case.child for d in decisions.values() if d.case]
+    children += [case.child for case in overdue + missing_often]
+    flags = missing_flags(child_ids={child.pk for child in children})
+    waiting = _review_rows(user, referrals, flags)
+    strategy_children = {d.pk: d.case.child_id for d in decisions.values() if d.case}
+    strategy = [
+        StrategyRow(
+            decision=decisions[d.subject_id],
+            deadline=d,
+            status=deadline_status(deadline=d),
+            missing=flags.get(strategy_children.get(d.subject_id, 0)),
+        )
+        for d in due
+        if d.subject_id in decisions
+    ]
     if children:
         record_access(user=user, children=children, action=AccessAction.LISTED, what="daily review queue")
-    return ReviewQueue(waiting=waiting, strategy_due=strategy, reviews_overdue=overdue)
+    return ReviewQueue(
+        waiting=waiting,
+        strategy_due=strategy,
+        reviews_overdue=[CaseRow(case=case, missing=flags.get(case.child_id)) for case in overdue],
+        missing_often=[CaseRow(case=case, missing=flags.get(case.child_id)) for case in missing_often],
+        missing_rule=missing_flag_rule(),
+    )
 
 
 def review_row_for_user(*, user: User, public_id: uuid.UUID | str) -> ReviewRow:
@@ -222,6 +290,10 @@ class CasePage:
     ledger: list[InformationShare]
     chronology: list[ChronologyEntry]
     shares_by_note: dict[int, list[InformationShare]] = field(default_factory=dict)
+    # Missing episodes that began in the flag's window (`missing_days` days), and the flag when there are enough.
+    missing_episodes: int = 0
+    missing_days: int = 0
+    missing: MissingFlag | None = None
 
     @property
     def current_allocations(self) -> list[Allocation]:
@@ -262,6 +334,8 @@ def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
             shares_by_note[share.source_id].append(share)
     for note in notes:
         note.shares = shares_by_note.get(note.pk, [])  # type: ignore[attr-defined]
+    threshold, days = missing_flag_rule()
+    missing = missing_counts(child_ids=[case.child_id]).get(case.child_id, 0)
     page = CasePage(
         case=case,
         allocations=allocations,
@@ -273,6 +347,9 @@ def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
         ledger=ledger,
         chronology=list(chronology_for_child(child_id=case.child_id, viewer=user)[:CHRONOLOGY_SHOWN]),
         shares_by_note=dict(shares_by_note),
+        missing_episodes=missing,
+        missing_days=days,
+        missing=MissingFlag(episodes=missing, days=days) if missing >= threshold else None,
     )
     shown = ",".join(str(note.pk) for note in notes)
     record_access(user=user, children=[case.child], action=AccessAction.VIEWED, what=f"case {case.pk}; notes [{shown}]")

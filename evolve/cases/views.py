@@ -35,6 +35,7 @@ from evolve.cases.selectors import (
     case_get_for_user,
     case_holders,
     case_page,
+    case_rows,
     caseloads,
     cases_for_user,
     check_get_for_user,
@@ -320,7 +321,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         from evolve.audit.models import AccessAction
 
         record_access(user=user, children=[c.child for c in cases], action=AccessAction.LISTED, what="case list")
-    return render(request, "cases/case_list.html", {"cases": cases, "show_closed": show_closed})
+    context = {"rows": case_rows(cases=cases), "show_closed": show_closed}
+    return render(request, "cases/case_list.html", context)
 
 
 @require_GET
@@ -338,7 +340,8 @@ def child_case(request: HttpRequest, child_id: str) -> HttpResponse:
 def awaiting_meeting(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _team_member(user)
-    return render(request, "cases/awaiting_meeting.html", {"cases": children_awaiting_ra_meeting(user=user)})
+    rows = case_rows(cases=children_awaiting_ra_meeting(user=user))
+    return render(request, "cases/awaiting_meeting.html", {"rows": rows})
 
 
 @require_GET

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -33,6 +34,29 @@ from evolve.cases.services import (
 )
 from evolve.people.models import Child, ChildIdentifier, Ethnicity, Gender, LookedAfterStatus
 from evolve.people.services import ChildDetails, NewAddress, child_create, child_identifier_add
+from mapping.models import (
+    Confidence,
+    DisruptionKind,
+    Entity,
+    EntityKind,
+    Group,
+    LinkKind,
+    Location,
+    LocationType,
+    PersonOfConcern,
+)
+from mapping.services import (
+    EpisodeInput,
+    LinkInput,
+    child_entity,
+    disruption_record,
+    entity_flag_for_disruption,
+    entity_record,
+    investigation_open,
+    link_record,
+    missing_episode_record,
+    prosecution_record,
+)
 
 if TYPE_CHECKING:
     from referrals.models import Referral
@@ -152,6 +176,8 @@ def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
         _seed_referrals(users=users, team=team, rng=random.Random(seed))
     if not DecisionView.objects.filter(by=users["tm"]).exists():
         _seed_evolve_work(users=users, team=team, rng=random.Random(seed))
+    if not Group.objects.filter(team=team, name=DEMO_GROUP).exists():
+        _seed_mapping(users=users, team=team)
     return DEMO_USERS
 
 
@@ -598,4 +624,326 @@ def _seed_risk_and_meeting(*, users: dict[str, User], assessed: list[Case]) -> N
         by=users["tm"],
         starts_at=tomorrow.replace(hour=10, minute=0, second=0, microsecond=0),
         place="Riverside House, meeting room 2",
+    )
+
+
+# Mapping and pursuit -------------------------------------------------------------------------------------------------
+
+DEMO_GROUP = "The Foundry Row lads"
+
+
+def _seed_mapping(*, users: dict[str, User], team: Team) -> None:
+    """The team's mapping around three of the open cases, recorded through the mapping services by the member of the
+    agency the information came from: people of concern (one restricted to the police), a hotel and a takeaway close
+    together, a taxi firm, a car, a group, the links between them and the children, missing episodes (the strategy
+    discussion's child three times in 90 days, so the flag shows), and an investigation, a charge and a Child
+    Abduction Warning Notice. Every name and place is made up; the coordinates are near Rotherham town centre."""
+    open_cases = list(Case.objects.filter(team=team, closed_at__isnull=True).select_related("child").order_by("id"))
+    if len(open_cases) < 3:
+        return  # the case work is not there yet: the next run brings both
+    # In EVOLVE_PLAN's order: two awaiting the RA meeting, then the strategy discussion's child.
+    seen_in_car, older_group, missing_often = (case.child for case in open_cases[:3])
+    police, ds, social_worker = users["police"], users["ds"], users["socialworker"]
+    today = timezone.localdate()
+    now = timezone.now()
+
+    def record(by: User, kind: str, restricted: bool = False, **details: object) -> Entity:
+        return entity_record(
+            by=by,
+            kind=kind,
+            details=details,
+            restricted_to_agency_id=by.agency_id if restricted else None,
+            not_a_duplicate=True,
+        )
+
+    def link(
+        by: User,
+        a: Entity,
+        b: Entity,
+        kind: str,
+        evidence: str,
+        *,
+        confidence: str = Confidence.PROBABLE,
+        first_seen: int | None = None,
+        last_seen: int | None = None,
+        restricted: bool = False,
+    ) -> None:
+        link_record(
+            by=by,
+            a=a,
+            b=b,
+            given=LinkInput(
+                kind=kind,
+                source_agency_id=by.agency_id,
+                confidence=confidence,
+                evidence=evidence,
+                first_seen_on=today - timedelta(days=first_seen) if first_seen is not None else None,
+                last_seen_on=today - timedelta(days=last_seen) if last_seen is not None else None,
+                restricted_to_agency_id=by.agency_id if restricted else None,
+            ),
+        )
+
+    tolson = record(
+        police,
+        EntityKind.PERSON,
+        first_name="Craig",
+        last_name="Tolson",
+        aliases=["Tolly"],
+        description="Man, about 30, short dark hair, tattoo on the left hand.",
+    )
+    penn = record(
+        police,
+        EntityKind.PERSON,
+        first_name="Marcus",
+        last_name="Penn",
+        description="Male, about 20; drives younger teenagers around the estate.",
+    )
+    # Police intelligence: a health or social care member of the team never sees him, nor his links.
+    brindley = record(
+        police,
+        EntityKind.PERSON,
+        restricted=True,
+        first_name="Lee",
+        last_name="Brindley",
+        identifiers="PNC DEMO/0000001",
+        description="Suspected organiser; not yet known to the children.",
+    )
+    hotel = record(
+        police,
+        EntityKind.LOCATION,
+        location_type=LocationType.HOTEL,
+        name="Canal Side Lodge",
+        address="12 Canal Side, Rotherham",
+        postcode="S60 1ZZ",
+        latitude=Decimal("53.430210"),
+        longitude=Decimal("-1.357140"),
+    )
+    takeaway = record(
+        social_worker,
+        EntityKind.LOCATION,
+        location_type=LocationType.TAKEAWAY,
+        name="Quarry Grill",
+        address="3 Quarry View, Rotherham",
+        postcode="S60 2ZZ",
+        latitude=Decimal("53.430790"),
+        longitude=Decimal("-1.358020"),
+    )
+    taxi_firm = record(
+        police,
+        EntityKind.LOCATION,
+        location_type=LocationType.TAXI_FIRM,
+        name="Foundry Cars",
+        address="40 Foundry Row, Rotherham",
+        postcode="S60 3ZZ",
+        latitude=Decimal("53.427480"),
+        longitude=Decimal("-1.352230"),
+    )
+    car = record(police, EntityKind.VEHICLE, registration="ZZ15 DMO", make="Vauxhall", model="Astra", colour="Silver")
+    group = record(
+        social_worker,
+        EntityKind.GROUP,
+        name=DEMO_GROUP,
+        description="Older teenagers and young men who meet at the takeaway and give children lifts.",
+    )
+    snapchat = record(police, EntityKind.ONLINE_IDENTITY, platform="Snapchat", handle="@tolly_demo")
+
+    child_a = child_entity(child=missing_often, by=police)
+    child_b = child_entity(child=seen_in_car, by=police)
+    child_c = child_entity(child=older_group, by=social_worker)
+
+    link(
+        police,
+        child_a,
+        tolson,
+        LinkKind.EXPLOITED_BY,
+        "Disclosed in the return interview after going missing.",
+        confidence=Confidence.CONFIRMED,
+        first_seen=80,
+        last_seen=6,
+    )
+    link(
+        police,
+        child_a,
+        hotel,
+        LinkKind.SEEN_AT,
+        "Found at the hotel by a patrol at 02:10.",
+        first_seen=35,
+        last_seen=35,
+        confidence=Confidence.CONFIRMED,
+    )
+    link(
+        police,
+        child_a,
+        car,
+        LinkKind.TRANSPORTED_IN,
+        "Seen getting into the car outside school (ANPR and CCTV).",
+        first_seen=60,
+        last_seen=6,
+    )
+    link(
+        police,
+        child_b,
+        tolson,
+        LinkKind.ASSOCIATES_WITH,
+        "Seen in his car on Canal Side by an officer on patrol.",
+        first_seen=40,
+        last_seen=12,
+    )
+    link(
+        police,
+        child_b,
+        hotel,
+        LinkKind.SEEN_AT,
+        "Hotel staff saw the child in the foyer with two adult men.",
+        first_seen=20,
+        last_seen=20,
+    )
+    link(
+        social_worker,
+        child_c,
+        penn,
+        LinkKind.ASSOCIATES_WITH,
+        "The child names him as a friend who gives lifts.",
+        confidence=Confidence.POSSIBLE,
+        first_seen=30,
+    )
+    link(
+        social_worker,
+        child_c,
+        takeaway,
+        LinkKind.SEEN_AT,
+        "Youth worker sees the child there most evenings.",
+        first_seen=30,
+        last_seen=2,
+    )
+    link(
+        police,
+        tolson,
+        car,
+        LinkKind.USES,
+        "Registered keeper; stopped driving it twice.",
+        confidence=Confidence.CONFIRMED,
+        first_seen=200,
+    )
+    link(
+        police,
+        tolson,
+        taxi_firm,
+        LinkKind.WORKS_AT,
+        "Licensed driver for the firm (licensing records).",
+        confidence=Confidence.CONFIRMED,
+        first_seen=400,
+    )
+    link(police, tolson, snapchat, LinkKind.USES, "Account named by two children; same phone number.")
+    link(social_worker, tolson, group, LinkKind.MEMBER_OF, "Seen with the group at the takeaway by youth workers.")
+    link(social_worker, penn, group, LinkKind.MEMBER_OF, "Seen with the group at the takeaway by youth workers.")
+    link(
+        social_worker,
+        penn,
+        takeaway,
+        LinkKind.SEEN_AT,
+        "Regularly outside the takeaway in the evening.",
+        first_seen=60,
+        last_seen=2,
+    )
+    link(
+        police,
+        brindley,
+        tolson,
+        LinkKind.ASSOCIATES_WITH,
+        "Intelligence report: directs the drivers.",
+        restricted=True,
+        confidence=Confidence.UNVERIFIED,
+    )
+    link(
+        police,
+        brindley,
+        hotel,
+        LinkKind.WORKS_AT,
+        "Intelligence report: books rooms under another name.",
+        restricted=True,
+        confidence=Confidence.UNVERIFIED,
+    )
+
+    entity_flag_for_disruption(
+        entity=group,
+        by=social_worker,
+        flagged=True,
+        based_on_version=None,
+        reason="Children seen with the group most evenings; lifts offered at the takeaway.",
+    )
+    entity_flag_for_disruption(
+        entity=hotel,
+        by=police,
+        flagged=True,
+        based_on_version=None,
+        reason="Two children found there with adult men: licensing visit and staff training.",
+    )
+
+    # entity_record makes the kind's own record: a Location, a PersonOfConcern.
+    assert isinstance(hotel, Location) and isinstance(takeaway, Location) and isinstance(tolson, PersonOfConcern)
+    interviewer = "Bea Norton, Barnardo's"
+    # Three episodes in 90 days: the strategy discussion's child is flagged on the case page and the daily review.
+    for days_ago, hours, found_at, where, interviewed in (
+        (70, 9, None, "Walked home the next morning", True),
+        (35, 20, hotel, "Found at the hotel by a patrol", True),
+        (6, 14, None, "Found in town by police after a call from a taxi driver", False),
+    ):
+        started = now - timedelta(days=days_ago)
+        missing_episode_record(
+            child=missing_often,
+            by=police,
+            given=EpisodeInput(
+                started_at=started,
+                ended_at=started + timedelta(hours=hours),
+                where_found=where,
+                found_at=found_at,
+                return_interview_done=interviewed,
+                return_interview_on=(started + timedelta(days=2)).date() if interviewed else None,
+                return_interview_by=interviewer if interviewed else "",
+                linked=[tolson],
+            ),
+        )
+    # Twice: known, not yet flagged.
+    for days_ago, found_at, where in ((50, takeaway, "Outside the takeaway"), (20, None, "At a friend's")):
+        started = now - timedelta(days=days_ago)
+        missing_episode_record(
+            child=seen_in_car,
+            by=social_worker,
+            given=EpisodeInput(
+                started_at=started,
+                ended_at=started + timedelta(hours=7),
+                where_found=where,
+                found_at=found_at,
+                return_interview_done=True,
+                return_interview_on=(started + timedelta(days=1)).date(),
+                return_interview_by=interviewer,
+            ),
+        )
+
+    investigation = investigation_open(
+        by=ds,
+        reference="Operation Kestrel (demo)",
+        summary="Exploitation of a child given lifts by a taxi driver and taken to a hotel.",
+        opened_on=today - timedelta(days=30),
+        lead_officer=ds,
+        children=[missing_often],
+        perpetrators=[tolson],
+    )
+    prosecution_record(
+        by=ds,
+        perpetrator=tolson,
+        charges="Child abduction (Child Abduction Act 1984, section 2); sexual communication with a child.",
+        charged_on=today - timedelta(days=10),
+        court="Crown Court",
+        investigation=investigation,
+    )
+    disruption_record(
+        by=police,
+        kind=DisruptionKind.CAWN,
+        target=tolson,
+        child=missing_often,
+        taken_on=today - timedelta(days=28),
+        expires_on=today - timedelta(days=28) + timedelta(days=730),
+        details="Served in person at his home address; he was told to stay away from the child.",
     )
