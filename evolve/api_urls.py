@@ -8,4 +8,5 @@ urlpatterns = [
     path("cases/", include("evolve.cases.api_urls")),
     path("risk/", include("risk.api_urls")),
     path("meetings/", include("meetings.api_urls")),
+    path("mapping/", include("mapping.api_urls")),
 ]

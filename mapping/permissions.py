@@ -69,6 +69,18 @@ class TeamIntelligencePolicy:
         return queryset.filter(_team_intelligence(user))
 
 
+class AboutRecordPolicy:
+    """A prosecution or disruption names its person, place or vehicle: seen only when that record is (it may be
+    restricted after the prosecution or disruption was recorded)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        visible = Entity.objects.filter(entity_scope(user)).values("pk")
+        return queryset.filter(_team_intelligence(user), **{f"{self.field}__in": visible})
+
+
 class MissingEpisodePolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(team_work_scope(user=user))
@@ -77,8 +89,9 @@ class MissingEpisodePolicy:
 for model in (Entity, PersonOfConcern, Location, Vehicle, Group, OnlineIdentity):
     gate.register(model, EntityPolicy())
 gate.register(Link, LinkPolicy())
-for pursuit in (Investigation, Prosecution, Disruption):
-    gate.register(pursuit, TeamIntelligencePolicy())
+gate.register(Investigation, TeamIntelligencePolicy())
+gate.register(Prosecution, AboutRecordPolicy("perpetrator_id"))
+gate.register(Disruption, AboutRecordPolicy("target_id"))
 gate.register(MissingEpisode, MissingEpisodePolicy())
 
 

@@ -1,0 +1,71 @@
+from django.urls import path
+
+from mapping.api import (
+    ChildNetworkApi,
+    DisruptionDetailApi,
+    DisruptionListApi,
+    DisruptionOutcomeApi,
+    HotspotsApi,
+    IntelligencePackApi,
+    InvestigationCloseApi,
+    InvestigationDetailApi,
+    InvestigationListApi,
+    LinkCreateApi,
+    LinkDetailApi,
+    LinkedChildrenApi,
+    LinkWithdrawApi,
+    MissingEpisodeDetailApi,
+    MissingEpisodeListApi,
+    ProsecutionConcludeApi,
+    ProsecutionDetailApi,
+    ProsecutionListApi,
+    RecordDetailApi,
+    RecordFlagApi,
+    RecordLinksApi,
+    RecordListApi,
+    RecordNetworkApi,
+)
+
+urlpatterns = [
+    path("records/", RecordListApi.as_view(), name="api-mapping-record-list"),
+    path("records/<uuid:public_id>/", RecordDetailApi.as_view(), name="api-mapping-record-detail"),
+    path("records/<uuid:public_id>/flag/", RecordFlagApi.as_view(), name="api-mapping-record-flag"),
+    path("records/<uuid:public_id>/links/", RecordLinksApi.as_view(), name="api-mapping-record-links"),
+    path("records/<uuid:public_id>/network/", RecordNetworkApi.as_view(), name="api-mapping-record-network"),
+    path("links/", LinkCreateApi.as_view(), name="api-mapping-link-create"),
+    path("links/<uuid:public_id>/", LinkDetailApi.as_view(), name="api-mapping-link-detail"),
+    path("links/<uuid:public_id>/withdraw/", LinkWithdrawApi.as_view(), name="api-mapping-link-withdraw"),
+    path("children/<uuid:child_id>/network/", ChildNetworkApi.as_view(), name="api-mapping-child-network"),
+    path("children/<uuid:child_id>/linked-children/", LinkedChildrenApi.as_view(), name="api-mapping-linked-children"),
+    path(
+        "children/<uuid:child_id>/missing-episodes/",
+        MissingEpisodeListApi.as_view(),
+        name="api-mapping-missing-episode-list",
+    ),
+    path(
+        "missing-episodes/<uuid:public_id>/",
+        MissingEpisodeDetailApi.as_view(),
+        name="api-mapping-missing-episode-detail",
+    ),
+    path("hotspots/", HotspotsApi.as_view(), name="api-mapping-hotspots"),
+    path("intelligence-pack/", IntelligencePackApi.as_view(), name="api-mapping-intelligence-pack"),
+    path("investigations/", InvestigationListApi.as_view(), name="api-mapping-investigation-list"),
+    path("investigations/<uuid:public_id>/", InvestigationDetailApi.as_view(), name="api-mapping-investigation-detail"),
+    path(
+        "investigations/<uuid:public_id>/close/",
+        InvestigationCloseApi.as_view(),
+        name="api-mapping-investigation-close",
+    ),
+    path("prosecutions/", ProsecutionListApi.as_view(), name="api-mapping-prosecution-list"),
+    path("prosecutions/<uuid:public_id>/", ProsecutionDetailApi.as_view(), name="api-mapping-prosecution-detail"),
+    path(
+        "prosecutions/<uuid:public_id>/conclude/",
+        ProsecutionConcludeApi.as_view(),
+        name="api-mapping-prosecution-conclude",
+    ),
+    path("disruptions/", DisruptionListApi.as_view(), name="api-mapping-disruption-list"),
+    path("disruptions/<uuid:public_id>/", DisruptionDetailApi.as_view(), name="api-mapping-disruption-detail"),
+    path(
+        "disruptions/<uuid:public_id>/outcome/", DisruptionOutcomeApi.as_view(), name="api-mapping-disruption-outcome"
+    ),
+]
