@@ -25,6 +25,12 @@ const copies = [
   ["govuk-frontend/dist/govuk/govuk-frontend.min.js", "vendor/govuk/govuk-frontend.min.js"],
   ["@ministryofjustice/frontend/moj/assets", "vendor/assets"],
   ["@ministryofjustice/frontend/moj/moj-frontend.min.js", "vendor/moj/moj-frontend.min.js"],
+  // The network drawing and the hotspot map (mapping): ES modules, served from here, never from a CDN. Cytoscape's
+  // module is renamed .js so every static server sends it with a JavaScript type (a module script needs one).
+  ["cytoscape/dist/cytoscape.esm.min.mjs", "vendor/cytoscape/cytoscape.esm.min.js"],
+  ["leaflet/dist/leaflet-src.esm.js", "vendor/leaflet/leaflet-src.esm.js"],
+  ["leaflet/dist/leaflet.css", "vendor/leaflet/leaflet.css"],
+  ["leaflet/dist/images", "vendor/leaflet/images"],
 ];
 for (const [from, to] of copies) {
   cpSync(`${nodeModules}${from}`, `${staticDir}${to}`, { recursive: true });

@@ -1,17 +1,191 @@
-"""Placeholder: being written."""
+"""The network around a record or a child, and the hotspot map (docs/adr/0010-mapping-network.md).
 
+Both pages draw in the browser (cytoscape.js, Leaflet) from a JSON data block, and both always render the same
+data as tables: the view without JavaScript, for a screen reader, and what the tests read. The filters are GET forms
+(`mapping.pursuit_forms`): ?hops=2&kind=seen_at&since=2025-01-01&until=2025-12-31 on the network,
+?since=...&until=... on the map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from evolve.accounts.models import User
+from evolve.people.selectors import child_get_for_user
+from mapping.models import Entity, EntityKind, Link, LinkKind
+from mapping.network import DEFAULT_HOPS, MAX_NODES, Network, NetworkNode, network_as_json, network_for_user
+from mapping.permissions import may_map
+from mapping.pursuit_forms import HotspotFilterForm, NetworkFilterForm
+from mapping.selectors import child_entity_for, entity_get_for_user, hotspots
 
 
-def network_page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    raise Http404
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
 
 
-def child_network(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    raise Http404
+def _team_only(user: User) -> None:
+    if not may_map(user):
+        raise PermissionDenied("The team's mapping is for the members of the Evolve team.")
 
 
-def hotspot_map(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    raise Http404
+def _node_url(entity: Entity) -> str:
+    if entity.child is not None:
+        return reverse("people:child-detail", args=[entity.child.public_id])
+    return reverse("mapping:record-detail", args=[entity.public_id])
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link: Link
+    a: NetworkNode
+    b: NetworkNode
+
+
+def _filters(request: HttpRequest) -> QueryDict | None:
+    """The GET filters, None when none were given; a hand-made URL without `hops` keeps the default distance."""
+    if not request.GET:
+        return None
+    data = request.GET.copy()
+    data.setdefault("hops", str(DEFAULT_HOPS))
+    return data
+
+
+def _network_page(request: HttpRequest, user: User, start: Entity, *, child_page: bool) -> HttpResponse:
+    form = NetworkFilterForm(_filters(request))
+    if form.is_bound and not form.is_valid():
+        # The drawing waits for filters that make sense; the start record is still named.
+        context = {"form": form, "start": start, "start_label": _start_label(start), "child_page": child_page}
+        return render(request, "mapping/network/network.html", context, status=400)
+    network = network_for_user(user=user, start=start, **form.filters())
+    return render(request, "mapping/network/network.html", _network_context(form, network, child_page=child_page))
+
+
+def _start_label(start: Entity) -> str:
+    if start.child is not None:
+        return start.child.full_name
+    return start.label or start.get_kind_display()
+
+
+def _network_context(form: NetworkFilterForm, network: Network, *, child_page: bool) -> dict[str, Any]:
+    by_pk = {node.entity.pk: node for node in network.nodes}
+    data = network_as_json(network)
+    urls = {str(node.entity.public_id): _node_url(node.entity) for node in network.nodes}
+    for node in data["nodes"]:
+        node["url"] = urls[node["id"]]
+    rows = [
+        LinkRow(link=link, a=by_pk[link.a_id], b=by_pk[link.b_id])
+        for link in network.links
+        if link.a_id in by_pk and link.b_id in by_pk
+    ]
+    kinds = {node.entity.kind for node in network.nodes}
+    children = sum(1 for node in network.nodes if node.entity.kind == EntityKind.CHILD)
+    return {
+        "form": form,
+        "network": network,
+        "start": network.start,
+        "start_label": _start_label(network.start),
+        "child_page": child_page,
+        "nodes": [(node, urls[str(node.entity.public_id)]) for node in network.nodes],
+        "link_rows": rows,
+        "data": data,
+        "children_count": children,
+        "kinds_shown": [(value, label) for value, label in EntityKind.choices if value in kinds],
+        "filters_text": _filters_text(form),
+        "link_kinds": LinkKind.choices,
+        "max_nodes": MAX_NODES,
+    }
+
+
+def _filters_text(form: NetworkFilterForm) -> str:
+    if not form.is_bound:
+        return ""
+    data = form.cleaned_data
+    text = ", of the kinds chosen" if data.get("kind") else ""
+    since, until = data.get("since"), data.get("until")
+    if since or until:
+        text += ", seen"
+        text += f" from {since:%-d %B %Y}" if since else ""
+        text += f" until {until:%-d %B %Y}" if until else ""
+    return text
+
+
+@require_GET
+def network_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    _team_only(user)
+    start = entity_get_for_user(user=user, public_id=public_id)
+    return _network_page(request, user, start, child_page=start.child is not None)
+
+
+@require_GET
+def child_network(request: HttpRequest, child_id: str) -> HttpResponse:
+    """The network from a child's page: the child's own place in it, or a page saying nothing is linked yet."""
+    user = _user(request)
+    _team_only(user)
+    child = child_get_for_user(user=user, public_id=child_id, audit_what="mapping network")
+    entity = child_entity_for(child_id=child.pk)
+    if entity is None:
+        return render(request, "mapping/network/no_links.html", {"child": child})
+    entity.child = child  # already fetched through the gate, with its name
+    return _network_page(request, user, entity, child_page=True)
+
+
+# The hotspot map ----------------------------------------------------------------------------------------------------
+
+
+@require_GET
+def hotspot_map(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    _team_only(user)
+    today = timezone.localdate()
+    # Shown with the period it covers: the last twelve months until the user chooses another.
+    default = HotspotFilterForm().period(today=today)
+    form = HotspotFilterForm(
+        request.GET or None, initial={"since": default[0].isoformat(), "until": default[1].isoformat()}
+    )
+    if form.is_bound and not form.is_valid():
+        return render(request, "mapping/network/hotspots.html", {"form": form}, status=400)
+    since, until = form.period(today=today)
+    spots = hotspots(user=user, since=since, until=until)
+    rows = [(spot, reverse("mapping:record-detail", args=[spot.location.public_id])) for spot in spots]
+    points = [
+        {
+            "id": str(spot.location.public_id),
+            "label": spot.location.label or spot.location.get_location_type_display(),
+            "type": spot.location.get_location_type_display(),
+            "latitude": float(spot.location.latitude),
+            "longitude": float(spot.location.longitude),
+            "children": spot.children,
+            "episodes": spot.episodes,
+            "url": url,
+        }
+        for spot, url in rows
+        if spot.location.latitude is not None and spot.location.longitude is not None
+    ]
+    data = {
+        "points": points,
+        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
+        if settings.MAP_TILE_URL
+        else None,
+    }
+    context = {
+        "form": form,
+        "shown": True,
+        "since": since,
+        "until": until,
+        "rows": rows,
+        "data": data,
+        "mapped": len(points),
+        "unmapped": len(rows) - len(points),
+        "tiles": bool(settings.MAP_TILE_URL),
+    }
+    return render(request, "mapping/network/hotspots.html", context)
