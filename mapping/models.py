@@ -348,7 +348,12 @@ class Prosecution(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(outcome=ProsecutionOutcome.PENDING) & Q(concluded_on__isnull=True))
-                | (~Q(outcome=ProsecutionOutcome.PENDING) & Q(concluded_on__gte=models.F("charged_on"))),
+                # isnull=False as well: a NULL comparison would let the check pass (a CHECK fails only on false).
+                | (
+                    ~Q(outcome=ProsecutionOutcome.PENDING)
+                    & Q(concluded_on__isnull=False)
+                    & Q(concluded_on__gte=models.F("charged_on"))
+                ),
                 name="mapping_prosecution_concluded_with_outcome",
             ),
         ]
@@ -405,7 +410,11 @@ class Disruption(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(outcome=DisruptionOutcome.IN_FORCE) & Q(outcome_on__isnull=True))
-                | (~Q(outcome=DisruptionOutcome.IN_FORCE) & Q(outcome_on__gte=models.F("taken_on"))),
+                | (
+                    ~Q(outcome=DisruptionOutcome.IN_FORCE)
+                    & Q(outcome_on__isnull=False)
+                    & Q(outcome_on__gte=models.F("taken_on"))
+                ),
                 name="mapping_disruption_outcome_dated",
             ),
         ]

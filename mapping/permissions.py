@@ -71,14 +71,30 @@ class TeamIntelligencePolicy:
 
 class AboutRecordPolicy:
     """A prosecution or disruption names its person, place or vehicle: seen only when that record is (it may be
-    restricted after the prosecution or disruption was recorded)."""
+    restricted after the prosecution or disruption was recorded). A disruption naming a child (a Child Abduction
+    Warning Notice) is seen only by those who may see the child: it would show the child's name. A prosecution from
+    an investigation is seen only by those who may see the investigation: it would show its reference."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, child_field: str = "", investigation_field: str = "") -> None:
         self.field = field
+        self.child_field = child_field
+        self.investigation_field = investigation_field
 
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         visible = Entity.objects.filter(entity_scope(user)).values("pk")
-        return queryset.filter(_team_intelligence(user), **{f"{self.field}__in": visible})
+        queryset = queryset.filter(_team_intelligence(user), **{f"{self.field}__in": visible})
+        if self.child_field:
+            children = gate.visible_to(user, Child.objects.all()).values("pk")
+            queryset = queryset.filter(
+                Q(**{f"{self.child_field}__isnull": True}) | Q(**{f"{self.child_field}__in": children})
+            )
+        if self.investigation_field:
+            investigations = Investigation.objects.filter(_team_intelligence(user)).values("pk")
+            queryset = queryset.filter(
+                Q(**{f"{self.investigation_field}__isnull": True})
+                | Q(**{f"{self.investigation_field}__in": investigations})
+            )
+        return queryset
 
 
 class MissingEpisodePolicy:
@@ -90,8 +106,8 @@ for model in (Entity, PersonOfConcern, Location, Vehicle, Group, OnlineIdentity)
     gate.register(model, EntityPolicy())
 gate.register(Link, LinkPolicy())
 gate.register(Investigation, TeamIntelligencePolicy())
-gate.register(Prosecution, AboutRecordPolicy("perpetrator_id"))
-gate.register(Disruption, AboutRecordPolicy("target_id"))
+gate.register(Prosecution, AboutRecordPolicy("perpetrator_id", investigation_field="investigation_id"))
+gate.register(Disruption, AboutRecordPolicy("target_id", child_field="child_id"))
 gate.register(MissingEpisode, MissingEpisodePolicy())
 
 

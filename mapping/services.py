@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from evolve.accounts.models import Agency, User
@@ -48,7 +48,7 @@ from mapping.models import (
     Vehicle,
 )
 from mapping.permissions import may_flag_for_disruption, may_map, may_record_pursuit, may_restrict_to
-from mapping.selectors import DuplicateCheck, entity_duplicate_candidates
+from mapping.selectors import DuplicateCheck, entity_duplicate_candidates, missing_episode_out_of_sight
 
 LINK_SOURCE = "mapping_link"
 MISSING_SOURCE = "missing_episode"
@@ -312,6 +312,8 @@ def entity_flag_for_disruption(
 
 def child_entity(*, child: Child, by: User) -> Entity:
     """The child's place in the network, made the first time the child is linked."""
+    if not may_map(by):
+        raise MappingRefused("Only members of the Evolve team link children to people and places")
     existing = Entity.objects.filter(child=child).first()
     if existing is not None:
         return existing
@@ -385,7 +387,8 @@ def link_record(*, by: User, a: Entity, b: Entity, given: LinkInput) -> Link:
     if errors:
         raise ValidationError(errors)
     _check_restriction(by, given.restricted_to_agency_id)
-    if Link.objects.filter(a=a, b=b, kind=given.kind, withdrawn_at__isnull=True).exists():
+    # Either way round: "A associates with B" and "B associates with A" are one link in the network.
+    if Link.objects.filter(Q(a=a, b=b) | Q(a=b, b=a), kind=given.kind, withdrawn_at__isnull=True).exists():
         raise ValidationError({"kind": "These two are already linked this way: change that link instead"})
     assert by.team_id is not None and given.source_agency_id is not None
     link = Link.objects.create(
@@ -420,7 +423,11 @@ def link_update(*, link: Link, by: User, given: LinkInput, based_on_version: int
         raise MappingRefused("This link was withdrawn; record a new one instead")
     if (
         given.kind != current.kind
-        and Link.objects.filter(a_id=current.a_id, b_id=current.b_id, kind=given.kind, withdrawn_at__isnull=True)
+        and Link.objects.filter(
+            Q(a_id=current.a_id, b_id=current.b_id) | Q(a_id=current.b_id, b_id=current.a_id),
+            kind=given.kind,
+            withdrawn_at__isnull=True,
+        )
         .exclude(pk=current.pk)
         .exists()
     ):
@@ -507,6 +514,11 @@ def _episode_errors(given: EpisodeInput) -> dict[str, str]:
             errors["return_interview_done"] = "A return interview follows the child's return: enter when found"
         if not given.return_interview_by.strip():
             errors["return_interview_by"] = "Say who did the return interview"
+        interviewed = given.return_interview_on
+        if interviewed and interviewed > timezone.localdate():
+            errors["return_interview_on"] = "The date of the return interview cannot be in the future"
+        elif interviewed and given.ended_at and interviewed < timezone.localdate(given.ended_at):
+            errors["return_interview_on"] = "The return interview follows the child's return"
     for entity in given.linked:
         if entity.kind not in (EntityKind.PERSON, EntityKind.LOCATION, EntityKind.VEHICLE, EntityKind.CHILD):
             errors["linked"] = "Link people, places and vehicles to a missing episode"
@@ -576,6 +588,10 @@ def missing_episode_update(
     if errors:
         raise ValidationError(errors)
     current = _locked(MissingEpisode, episode.pk, based_on_version)
+    hidden_place, hidden_linked = missing_episode_out_of_sight(user=by, episode=current)
+    if hidden_place is not None and given.found_at is None:
+        given = replace(given, found_at=hidden_place)
+    given = replace(given, linked=[*given.linked, *hidden_linked])
     _episode_apply(current, given)
     fields = ("started_at", "ended_at", "where_found", "found_at", "return_interview_done", "return_interview_on")
     _saved(current, *fields, "return_interview_by", "notes", "updated_at")
@@ -704,6 +720,8 @@ def prosecution_record(
     if errors:
         raise ValidationError(errors)
     _check_restriction(by, restricted_to_agency_id)
+    # Charges name the person: against a person restricted to an agency, they are that agency's too.
+    restricted_to_agency_id = restricted_to_agency_id or perpetrator.restricted_to_agency_id
     assert by.team_id is not None and charged_on is not None
     return Prosecution.objects.create(
         team_id=by.team_id,
@@ -780,6 +798,8 @@ def disruption_record(
     if errors:
         raise ValidationError(errors)
     _check_restriction(by, restricted_to_agency_id)
+    # A disruption names its target: of a record restricted to an agency, it is that agency's too.
+    restricted_to_agency_id = restricted_to_agency_id or target.restricted_to_agency_id
     assert by.team_id is not None and taken_on is not None
     disruption = Disruption.objects.create(
         team_id=by.team_id,

@@ -14,7 +14,7 @@ from evolve.accounts.roles import Role
 from evolve.people.models import Child
 from mapping.models import Confidence, Entity, EntityKind, Link, LinkKind, Location, LocationType, PersonOfConcern
 from mapping.services import LinkInput, child_entity, entity_record, link_record
-from tests.factories import AgencyFactory, ChildFactory
+from tests.factories import AgencyFactory, ChildFactory, TeamFactory, UserFactory
 
 
 @pytest.fixture
@@ -121,3 +121,17 @@ def link(police: Agency) -> Callable[..., Link]:
         )
 
     return make
+
+
+@pytest.fixture
+def other_team_officer(police: Agency) -> User:
+    """A police officer in another local authority's team: none of this team's mapping is theirs."""
+    other = TeamFactory.create(name="Another Evolve")
+    other.agencies.set([police])
+    return UserFactory.create(roles=[Role.PRACTITIONER], agency=police, team=other, username="elsewhere")
+
+
+@pytest.fixture
+def case_holder(make_user: Callable[..., User]) -> User:
+    """A case-holding social worker outside the team: sees only the children granted to them."""
+    return make_user(Role.CASE_HOLDING_SOCIAL_WORKER, username="case-holder")
