@@ -10,34 +10,14 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from evolve.accounts.models import Agency, Team
+from evolve.accounts.models import Agency
+from evolve.accounts.selectors import AgencyGroups
 from evolve.people.models import Child
 from evolve.ui.forms import DateField, clock_time
 from mapping.models import Confidence, Entity, EntityKind, LinkKind, Location, LocationType, MissingEpisode
 from mapping.services import EpisodeInput, LinkInput
-
-AgencyGroups = list[tuple[str, list[tuple[str, str]]]]
-
-
-def source_agencies(*, team_id: int | None) -> AgencyGroups:
-    """The agencies information can come from, the team's own first (as the risk assessment offers them): one
-    query."""
-    in_team = Team.agencies.through.objects.filter(agency_id=OuterRef("pk"), team_id=team_id or 0)
-    ours: list[tuple[str, str]] = []
-    others: list[tuple[str, str]] = []
-    for pk, name, ours_too in (
-        Agency.objects.annotate(ours=Exists(in_team)).order_by("name").values_list("pk", "name", "ours")
-    ):
-        (ours if ours_too else others).append((str(pk), name))
-    groups: AgencyGroups = []
-    if ours:
-        groups.append(("Agencies in the team", ours))
-    if others:
-        groups.append(("Other agencies" if ours else "Agencies", others))
-    return groups
 
 
 def _set_choices(field: forms.Field, choices: Sequence[Any]) -> None:

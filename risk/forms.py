@@ -11,35 +11,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from evolve.accounts.models import Agency, Team
+from evolve.accounts.selectors import AgencyGroups
 from evolve.ui.forms import DateField
 from evolve.ui.templatetags.govuk import first_input_id
 from risk.models import Answer, CinFactor, Indicator, Seen
 from risk.selectors import IndicatorCategoryWithIndicators
 from risk.services import AnswerInput
-
-AgencyGroups = list[tuple[str, list[tuple[str, str]]]]
-
-
-def source_agencies(*, team_id: int | None) -> AgencyGroups:
-    """The agencies information can come from, the team's own first: what every "Source agency" list offers. One
-    query, made once per page (the same list serves every indicator)."""
-    in_team = Team.agencies.through.objects.filter(agency_id=OuterRef("pk"), team_id=team_id or 0)
-    ours: list[tuple[str, str]] = []
-    others: list[tuple[str, str]] = []
-    for pk, name, ours_too in (
-        Agency.objects.annotate(ours=Exists(in_team)).order_by("name").values_list("pk", "name", "ours")
-    ):
-        (ours if ours_too else others).append((str(pk), name))
-    groups: AgencyGroups = []
-    if ours:
-        groups.append(("Agencies in the team", ours))
-    if others:
-        groups.append(("Other agencies" if ours else "Agencies", others))
-    return groups
 
 
 @dataclass(frozen=True)

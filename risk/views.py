@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evolve.accounts.models import User
 from evolve.accounts.roles import Role
+from evolve.accounts.selectors import source_agencies
 from evolve.people.selectors import child_get_for_user
 from evolve.ui.forms import form_show_service_errors, posted_version
-from risk.forms import AssessmentForm, ReviewForm, source_agencies
+from risk.forms import AssessmentForm, ReviewForm
 from risk.models import Answer, CinFactor, IndicatorAnswer, IndicatorCategory, RiskAssessment, RiskLevel
 from risk.permissions import may_assess, may_review
 from risk.scoring import RULE_TEXT

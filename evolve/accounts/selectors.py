@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from evolve.accounts.models import Agency, Team, User
 from evolve.accounts.roles import Role
@@ -25,3 +25,24 @@ def teams_all() -> QuerySet[Team]:
 def agencies_by_short_name(*, short_names: list[str]) -> dict[str, Agency]:
     """The agencies with these short names (reference data, not gated), keyed by short name; unknown ones left out."""
     return {agency.short_name: agency for agency in Agency.objects.filter(short_name__in=short_names)}
+
+
+AgencyGroups = list[tuple[str, list[tuple[str, str]]]]
+
+
+def source_agencies(*, team_id: int | None) -> AgencyGroups:
+    """The agencies information can come from, the team's own first: what every "Source agency" list offers (a risk
+    assessment's indicators, a mapping link). One query."""
+    in_team = Team.agencies.through.objects.filter(agency_id=OuterRef("pk"), team_id=team_id or 0)
+    ours: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
+    for pk, name, ours_too in (
+        Agency.objects.annotate(ours=Exists(in_team)).order_by("name").values_list("pk", "name", "ours")
+    ):
+        (ours if ours_too else others).append((str(pk), name))
+    groups: AgencyGroups = []
+    if ours:
+        groups.append(("Agencies in the team", ours))
+    if others:
+        groups.append(("Other agencies" if ours else "Agencies", others))
+    return groups

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from evolve.accounts.models import User
+from evolve.accounts.selectors import source_agencies
 from evolve.people.models import Child
 from evolve.people.selectors import child_get_for_user, child_list_for_user, children_shown
 from evolve.ui.forms import form_show_service_errors, posted_version
@@ -35,7 +36,6 @@ from mapping.forms import (
     LinkNewForm,
     MissingEpisodeForm,
     WithdrawForm,
-    source_agencies,
 )
 from mapping.models import Entity, EntityKind, Link, LinkRevision, MissingEpisode
 from mapping.permissions import may_flag_for_disruption, may_map
