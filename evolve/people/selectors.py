@@ -25,7 +25,8 @@ MAX_CANDIDATES = 20
 
 
 def normalise_names(*names: str) -> str:
-    return " | ".join(" ".join(name.lower().split()) for name in names if name and name.strip())
+    # A NUL cannot go to PostgreSQL in a string: a pasted one is dropped, not a failed search.
+    return " | ".join(" ".join(name.replace("\x00", "").lower().split()) for name in names if name and name.strip())
 
 
 def _with_detail(queryset: QuerySet[Child]) -> QuerySet[Child]:

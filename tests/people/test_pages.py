@@ -199,3 +199,12 @@ def test_a_move_ends_the_current_address_and_keeps_the_history(
     assert refused.status_code == 400
     assert "Enter the building and street" in refused.content.decode()
     assert child.addresses.count() == 2
+
+
+def test_a_pasted_nul_character_in_a_search_is_dropped_not_a_failure(
+    sign_in: Callable[[User], Client], social_worker: User, team: Team
+) -> None:
+    ChildFactory.create(first_name="Harvey", last_name="Brennan", open_to_team=team)
+    response = sign_in(social_worker).get(reverse("people:child-list"), {"q": "Harvey\x00 Brennan"})
+    assert response.status_code == 200
+    assert "Harvey Brennan" in response.content.decode()
