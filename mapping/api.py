@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,11 +36,14 @@ from rest_framework.views import APIView
 
 from evolve.accounts.models import Agency, User
 from evolve.accounts.selectors import agencies_by_short_name, user_get_active_by_username
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
 from evolve.people.models import Child
 from evolve.people.selectors import child_get_for_user
 from evolve.ui.api import invalid, refused, valid_input, with_refusals
 from mapping.models import (
     Confidence,
+    Disruption,
     DisruptionKind,
     DisruptionOutcome,
     Entity,
@@ -49,6 +51,7 @@ from mapping.models import (
     Investigation,
     Link,
     LinkKind,
+    LinkRevision,
     LocationType,
     MissingEpisode,
     PersonOfConcern,
@@ -76,6 +79,7 @@ from mapping.selectors import (
     missing_episodes_for_child,
     prosecution_get_for_user,
     prosecutions_for_user,
+    year_before,
 )
 from mapping.services import (
     DETAIL_FIELDS,
@@ -320,27 +324,53 @@ class MappingLinkSerializer(serializers.Serializer):
         return WithdrawnSerializer(link).data if link.withdrawn_at is not None else None
 
 
+# What an earlier state of a link said: left out (null) where that state was restricted to another agency.
+REVISION_CONTENT = ("kind", "first_seen_on", "last_seen_on", "source_agency", "confidence", "evidence")
+
+
 class LinkRevisionSerializer(serializers.Serializer):
+    """An earlier state of a link. One that was restricted to another agency (police intelligence, before police
+    shared the link) says only when it was recorded and by whom: what it said stays with that agency."""
+
     version = serializers.IntegerField(read_only=True)
-    kind = LinkKindField(read_only=True)
+    hidden = serializers.SerializerMethodField(help_text="Restricted to another agency: what it said is left out")
+    kind = LinkKindField(read_only=True, allow_null=True)
     first_seen_on = serializers.DateField(read_only=True, allow_null=True)
     last_seen_on = serializers.DateField(read_only=True, allow_null=True)
-    source_agency = serializers.CharField(source="source_agency.short_name", read_only=True)
-    confidence = ConfidenceField(read_only=True)
-    evidence = serializers.CharField(read_only=True)
+    source_agency = serializers.CharField(source="source_agency.short_name", read_only=True, allow_null=True)
+    confidence = ConfidenceField(read_only=True, allow_null=True)
+    evidence = serializers.CharField(read_only=True, allow_null=True)
     restricted_to_agency = serializers.CharField(
         source="restricted_to_agency.short_name", read_only=True, allow_null=True
     )
     recorded_at = serializers.DateTimeField(read_only=True, help_text="When this state was recorded")
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
 
+    def get_hidden(self, revision: LinkRevision) -> bool:
+        user: User | None = self.context.get("user")
+        restricted = revision.restricted_to_agency_id
+        return restricted is not None and (user is None or user.agency_id != restricted)
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        if data["hidden"]:
+            data.update(dict.fromkeys(REVISION_CONTENT))
+        return data
+
 
 class MappingLinkDetailSerializer(MappingLinkSerializer):
+    """A link with its history. Give the reader as `context["user"]`: without one, every restricted earlier state is
+    left out."""
+
     revisions = serializers.SerializerMethodField(help_text="What the link said before each edit, newest first")
 
     @extend_schema_field(LinkRevisionSerializer(many=True))
     def get_revisions(self, link: Link) -> Any:
-        return LinkRevisionSerializer(link_revisions(link=link), many=True).data
+        return LinkRevisionSerializer(link_revisions(link=link), many=True, context=self.context).data
+
+
+def _link_detail(user: User, link: Link) -> Any:
+    return MappingLinkDetailSerializer(link, context={"user": user}).data
 
 
 class NetworkNodeSerializer(serializers.Serializer):
@@ -509,6 +539,9 @@ class PackLinkSerializer(serializers.Serializer):
     last_seen_on = serializers.DateField(read_only=True, allow_null=True)
     confidence = ConfidenceField(read_only=True)
     source_agency = serializers.CharField(read_only=True)
+    restricted_to_agency = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The agency the link or its other end is restricted to"
+    )
 
 
 class PackEntrySerializer(serializers.Serializer):
@@ -517,6 +550,7 @@ class PackEntrySerializer(serializers.Serializer):
     label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field, not Field.label
     flag_reason = serializers.CharField(read_only=True)
     flagged_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    restricted_to_agency = serializers.CharField(read_only=True, allow_null=True)
     links = PackLinkSerializer(many=True, read_only=True)
 
 
@@ -695,7 +729,7 @@ class PeriodQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         until = attrs["until"] or timezone.localdate()
-        since = attrs["since"] or until - timedelta(days=365)
+        since = attrs["since"] or year_before(until)  # as the map page's period
         if since > until:
             raise ValidationError({"until": ["The end of the period must be on or after its start."]})
         return {"since": since, "until": until}
@@ -808,9 +842,12 @@ def _record(request: Request, public_id: uuid.UUID) -> tuple[User, Entity]:
 
 
 def _restricted_to(user: User, restricted: bool | None, current: int | None = None) -> int | None:
-    """`restricted`: to the caller's agency; left out (None): as it is."""
+    """`restricted`: to the caller's agency; left out (None): as it is. Someone of no agency cannot restrict: their
+    record would otherwise be saved for the whole team while they believe it restricted."""
     if restricted is None:
         return current
+    if restricted and user.agency_id is None:
+        raise ValidationError({"restricted": ["You belong to no agency, so there is none to restrict it to."]})
     return user.agency_id if restricted else None
 
 
@@ -848,10 +885,41 @@ def _agency(user: User, short_name: str | None) -> Agency | None:
     return agencies_by_short_name(short_names=[short_name.strip()]).get(short_name.strip())
 
 
-def _paginated(view: APIView, request: Request, rows: Any, serializer_class: type[serializers.Serializer]) -> Response:
+def _paginated(
+    view: APIView,
+    request: Request,
+    rows: Any,
+    serializer_class: type[serializers.Serializer],
+    shown: Callable[[list[Any]], Iterable[Child]] | None = None,
+    what: str = "",
+) -> Response:
+    """One page of `rows`; `shown` gives the children the page names or tells about, logged as listed (`what`)."""
     paginator = LimitOffsetPagination()
     page: list[Any] = paginator.paginate_queryset(rows, request, view) or []
+    if shown is not None:
+        _children_shown(_user(request), shown(page), what)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _children_shown(user: User, children: Iterable[Child | None], what: str) -> None:
+    """Log the children a response names or tells about (once each)."""
+    unique = {child.pk: child for child in children if child is not None}
+    if unique:
+        record_access(user=user, children=list(unique.values()), action=AccessAction.LISTED, what=what)
+
+
+def _episode_children(episodes: Iterable[MissingEpisode]) -> list[Child]:
+    """The children an episode names: its own, and any other child missing with them (`linked`, through the gate)."""
+    children = []
+    for episode in episodes:
+        children.append(episode.child)
+        children.extend(entity.child for entity in episode.linked.all() if entity.child is not None)
+    return children
+
+
+def _disruption_children(disruptions: Iterable[Disruption]) -> list[Child]:
+    """The children disruptions name: the child a Child Abduction Warning Notice protects."""
+    return [disruption.child for disruption in disruptions if disruption.child is not None]
 
 
 def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -1073,8 +1141,7 @@ class LinkCreateApi(APIView):
         except MappingRefused as error:
             return refused(error)
         return Response(
-            MappingLinkDetailSerializer(link_get_for_user(user=user, public_id=link.public_id)).data,
-            status=status.HTTP_201_CREATED,
+            _link_detail(user, link_get_for_user(user=user, public_id=link.public_id)), status=status.HTTP_201_CREATED
         )
 
 
@@ -1088,8 +1155,8 @@ class LinkDetailApi(APIView):
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """A link, with what it said before each edit and, once withdrawn, who withdrew it and why. Only when you
         may see both its ends."""
-        _, link = _link(request, public_id)
-        return Response(MappingLinkDetailSerializer(link).data)
+        user, link = _link(request, public_id)
+        return Response(_link_detail(user, link))
 
     @extend_schema(
         request=LinkUpdateInputSerializer,
@@ -1106,7 +1173,7 @@ class LinkDetailApi(APIView):
             raise invalid(error, RENAMED) from None
         except (MappingRefused, MappingConflict) as error:
             return refused(error)
-        return Response(MappingLinkDetailSerializer(link_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_link_detail(user, link_get_for_user(user=user, public_id=public_id)))
 
 
 class LinkWithdrawApi(APIView):
@@ -1124,7 +1191,7 @@ class LinkWithdrawApi(APIView):
             raise invalid(error) from None
         except (MappingRefused, MappingConflict) as error:
             return refused(error)
-        return Response(MappingLinkDetailSerializer(link_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_link_detail(user, link_get_for_user(user=user, public_id=public_id)))
 
 
 # A child's mapping --------------------------------------------------------------------------------------------------
@@ -1184,6 +1251,13 @@ def _episode_input(user: User, data: dict[str, Any], episode: MissingEpisode | N
     )
 
 
+def _episode_shown(user: User, public_id: uuid.UUID) -> Any:
+    """An episode as the API shows it (its child logged by the selector; another child missing with them, here)."""
+    episode = missing_episode_get_for_user(user=user, public_id=public_id)
+    _children_shown(user, [entity.child for entity in episode.linked.all()], "missing episode (API)")
+    return MissingEpisodeSerializer(episode).data
+
+
 class MissingEpisodeListApi(APIView):
     pagination_class = LimitOffsetPagination
 
@@ -1194,7 +1268,8 @@ class MissingEpisodeListApi(APIView):
         episodes = missing_episodes_for_child(user=user, child_id=child.pk)
         for episode in episodes:
             episode.child = child  # every one is this child's: no query per row for it
-        return _paginated(self, request, episodes, MissingEpisodeSerializer)
+        what = "missing episodes (API)"
+        return _paginated(self, request, episodes, MissingEpisodeSerializer, _episode_children, what)
 
     @extend_schema(
         request=EpisodeInputSerializer,
@@ -1212,8 +1287,7 @@ class MissingEpisodeListApi(APIView):
             raise invalid(error) from None
         except MappingRefused as error:
             return refused(error)
-        shown = missing_episode_get_for_user(user=user, public_id=episode.public_id)
-        return Response(MissingEpisodeSerializer(shown).data, status=status.HTTP_201_CREATED)
+        return Response(_episode_shown(user, episode.public_id), status=status.HTTP_201_CREATED)
 
 
 class MissingEpisodeDetailApi(APIView):
@@ -1221,7 +1295,7 @@ class MissingEpisodeDetailApi(APIView):
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """A missing episode."""
         user = _member_or_404(request)
-        return Response(MissingEpisodeSerializer(missing_episode_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_episode_shown(user, public_id))
 
     @extend_schema(
         request=EpisodeUpdateInputSerializer,
@@ -1240,7 +1314,7 @@ class MissingEpisodeDetailApi(APIView):
             raise invalid(error) from None
         except (MappingRefused, MappingConflict) as error:
             return refused(error)
-        return Response(MissingEpisodeSerializer(missing_episode_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_episode_shown(user, public_id))
 
 
 # Hotspots and the pack ----------------------------------------------------------------------------------------------
@@ -1273,7 +1347,16 @@ def _pack_link(entity: Entity, link: Link) -> dict[str, Any]:
         "last_seen_on": link.last_seen_on,
         "confidence": link.confidence,
         "source_agency": link.source_agency.short_name,
+        "restricted_to_agency": _short_name(
+            link.restricted_to_agency
+            or other.restricted_to_agency
+            or (other.child.restricted_to_agency if other.child is not None else None)
+        ),
     }
+
+
+def _short_name(agency: Agency | None) -> str | None:
+    return agency.short_name if agency is not None else None
 
 
 class IntelligencePackApi(APIView):
@@ -1289,6 +1372,7 @@ class IntelligencePackApi(APIView):
                 "label": entry.entity.label,
                 "flag_reason": entry.entity.flag_reason,
                 "flagged_at": entry.entity.flagged_at,
+                "restricted_to_agency": _short_name(entry.entity.restricted_to_agency),
                 "links": [_pack_link(entry.entity, link) for link in entry.links],
             }
             for entry in intelligence_pack(user=user)
@@ -1457,6 +1541,13 @@ class ProsecutionConcludeApi(APIView):
         return Response(ProsecutionSerializer(prosecution_get_for_user(user=user, public_id=public_id)).data)
 
 
+def _disruption_shown(user: User, public_id: uuid.UUID) -> Any:
+    """A disruption as the API shows it, the child it protects (named) logged."""
+    disruption = disruption_get_for_user(user=user, public_id=public_id)
+    _children_shown(user, _disruption_children([disruption]), "disruption (API)")
+    return DisruptionSerializer(disruption).data
+
+
 class DisruptionListApi(APIView):
     pagination_class = LimitOffsetPagination
 
@@ -1464,7 +1555,8 @@ class DisruptionListApi(APIView):
     def get(self, request: Request) -> Response:
         """The team's disruptions you may see, latest first."""
         user = _member(request)
-        return _paginated(self, request, disruptions_for_user(user=user), DisruptionSerializer)
+        disruptions = disruptions_for_user(user=user)
+        return _paginated(self, request, disruptions, DisruptionSerializer, _disruption_children, "disruptions (API)")
 
     @extend_schema(
         request=DisruptionInputSerializer,
@@ -1493,8 +1585,7 @@ class DisruptionListApi(APIView):
             raise invalid(error, RENAMED) from None
         except MappingRefused as error:
             return refused(error)
-        shown = disruption_get_for_user(user=user, public_id=disruption.public_id)
-        return Response(DisruptionSerializer(shown).data, status=status.HTTP_201_CREATED)
+        return Response(_disruption_shown(user, disruption.public_id), status=status.HTTP_201_CREATED)
 
 
 class DisruptionDetailApi(APIView):
@@ -1502,7 +1593,7 @@ class DisruptionDetailApi(APIView):
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         """A disruption and its outcome."""
         user = _member_or_404(request)
-        return Response(DisruptionSerializer(disruption_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_disruption_shown(user, public_id))
 
 
 class DisruptionOutcomeApi(APIView):
@@ -1528,4 +1619,4 @@ class DisruptionOutcomeApi(APIView):
             raise invalid(error) from None
         except (MappingRefused, MappingConflict) as error:
             return refused(error)
-        return Response(DisruptionSerializer(disruption_get_for_user(user=user, public_id=public_id)).data)
+        return Response(_disruption_shown(user, public_id))

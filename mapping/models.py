@@ -206,8 +206,17 @@ class Link(models.Model):
                 | Q(first_seen_on__lte=models.F("last_seen_on")),
                 name="mapping_link_seen_in_order",
             ),
+            # Once per team, kind and restriction: a link restricted to police never stops another agency from
+            # recording the same link (refusing would tell them police hold it), nor does another team's link.
             models.UniqueConstraint(
-                fields=["a", "b", "kind"], condition=Q(withdrawn_at__isnull=True), name="mapping_link_once"
+                fields=["team", "a", "b", "kind"],
+                condition=Q(withdrawn_at__isnull=True, restricted_to_agency__isnull=True),
+                name="mapping_link_once",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "a", "b", "kind", "restricted_to_agency"],
+                condition=Q(withdrawn_at__isnull=True, restricted_to_agency__isnull=False),
+                name="mapping_link_once_restricted",
             ),
         ]
 

@@ -29,6 +29,7 @@ CSV_HEADER = [
     "Last seen",
     "Confidence",
     "Source agency",
+    "Restricted to",
 ]
 # A spreadsheet runs a cell starting with these as a formula: the CSV quotes them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -43,12 +44,20 @@ class PackLink:
     other_is_child: bool
     # The link as a sentence, the way round it was recorded: "A child seen at Station Hotel".
     reads: str
+    # The agency the link or the record at its other end is restricted to ("" when the whole team may see both): the
+    # one who takes the pack to the wider meeting sees what is their agency's intelligence before sharing it.
+    restricted_to: str = ""
 
 
 @dataclass(frozen=True)
 class PackSection:
     entity: Entity
     links: list[PackLink]
+
+    @property
+    def restricted_to(self) -> str:
+        agency = self.entity.restricted_to_agency
+        return agency.name if agency is not None else ""
 
     @property
     def what(self) -> str:
@@ -63,6 +72,15 @@ def _label(entity: Entity) -> str:
     if entity.kind == EntityKind.CHILD:
         return A_CHILD
     return entity.label or entity.get_kind_display()
+
+
+def _restricted_to(link: Link, other: Entity) -> str:
+    """Restricted to an agency: the link itself, or the record at its other end (for a child, the child's record:
+    the pack does not name the child, but that the child was there is that agency's)."""
+    agency = link.restricted_to_agency or other.restricted_to_agency
+    if agency is None and other.child is not None:
+        agency = other.child.restricted_to_agency
+    return agency.name if agency is not None else ""
 
 
 def pack_sections(entries: list[PackEntry]) -> list[PackSection]:
@@ -80,6 +98,7 @@ def pack_sections(entries: list[PackEntry]) -> list[PackSection]:
                     other_label=_label(other),
                     other_is_child=other.kind == EntityKind.CHILD,
                     reads=f"{a_label} {link.get_kind_display().lower()} {b_label}",
+                    restricted_to=_restricted_to(link, other),
                 )
             )
         sections.append(PackSection(entity=entry.entity, links=lines))
@@ -103,7 +122,7 @@ def pack_csv(*, sections: list[PackSection]) -> str:
         entity = section.entity
         head = [entity.get_kind_display(), entity.label, entity.flag_reason]
         if not section.links:
-            writer.writerow([_cell(value) for value in [*head, "", "", "", "", "", ""]])
+            writer.writerow([_cell(value) for value in [*head, "", "", "", "", "", "", section.restricted_to]])
         for line in section.links:
             link = line.link
             row = [
@@ -114,6 +133,7 @@ def pack_csv(*, sections: list[PackSection]) -> str:
                 _day(link.last_seen_on),
                 link.get_confidence_display(),
                 link.source_agency.name,
+                section.restricted_to or line.restricted_to,
             ]
             writer.writerow([_cell(value) for value in row])
     return out.getvalue()

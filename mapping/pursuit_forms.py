@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from evolve.accounts.models import User
 from evolve.people.models import Child
@@ -23,6 +24,7 @@ from mapping.models import (
     ProsecutionOutcome,
 )
 from mapping.network import DEFAULT_HOPS, MAX_HOPS
+from mapping.selectors import year_before
 
 HOPS_CHOICES = [(str(n), f"{n} link{'s' if n > 1 else ''} away") for n in range(1, MAX_HOPS + 1)]
 
@@ -110,15 +112,8 @@ class HotspotFilterForm(_PeriodForm):
     def period(self, *, today: date) -> tuple[date, date]:
         data = self.cleaned_data if self.is_bound else {}
         until = data.get("until") or today
-        since = data.get("since") or _year_before(until)
+        since = data.get("since") or year_before(until)
         return since, until
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 # Pursuit ------------------------------------------------------------------------------------------------------------
@@ -140,7 +135,13 @@ class _Restrictable(forms.Form):
     )
 
     def restricted_to(self, user: User) -> int | None:
-        return user.agency_id if self.cleaned_data.get("restrict") else None
+        """The user's agency when ticked. Someone of no agency is refused (a ValidationError beside the box): the
+        record would otherwise be saved for the whole team while they believe it restricted."""
+        if not self.cleaned_data.get("restrict"):
+            return None
+        if user.agency_id is None:
+            raise ValidationError({"restrict": "You belong to no agency, so there is none to restrict it to"})
+        return user.agency_id
 
 
 class InvestigationForm(_Restrictable):

@@ -117,7 +117,8 @@ def entity_duplicate_candidates(
         )
     else:
         return DuplicateCheck(candidates=[])
-    return DuplicateCheck(candidates=list(queryset.order_by("label", "id")[:MAX_CANDIDATES]))
+    candidates = queryset.select_related("restricted_to_agency").order_by("label", "id")[:MAX_CANDIDATES]
+    return DuplicateCheck(candidates=list(candidates))
 
 
 def entities_with_details(queryset: QuerySet[Entity]) -> QuerySet[Entity]:
@@ -201,6 +202,19 @@ def link_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Link:
     return link
 
 
+def link_already_recorded(*, user: User, a_id: int, b_id: int, kind: str, exclude_id: int | None = None) -> bool:
+    """Whether a current link of `kind` joins the two records, either way round, among the links the user may see.
+    One they may not see (police intelligence, another team's) is never a reason to refuse them: that would tell them
+    it exists. The database's constraints allow the same link once per team and restriction."""
+    queryset = gate.visible_to(
+        user,
+        Link.objects.filter(Q(a_id=a_id, b_id=b_id) | Q(a_id=b_id, b_id=a_id), kind=kind, withdrawn_at__isnull=True),
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.exists()
+
+
 def link_revisions(*, link: Link) -> list[LinkRevision]:
     """What the link said before each edit, newest first. The caller has the link through the gate."""
     return list(link.revisions.select_related("source_agency", "restricted_to_agency", "recorded_by"))
@@ -213,13 +227,36 @@ def _log_children(user: User, entities: Iterable[Entity], what: str) -> None:
 
 
 def links_in_period(*, since: date | None, until: date | None) -> Q:
-    """Links seen at some time between `since` and `until`: a link's span runs from first seen (or when it was
-    recorded) to last seen; a link with no last seen is still current."""
+    """Links seen at some time between `since` and `until`: a link's span runs from first seen (or, not known, from
+    last seen, or else from when it was recorded) to last seen; a link with no last seen is still current. A link
+    recorded today about a child last seen at a hotel in March 2025 was seen in March 2025, not only from today."""
     query = Q()
     if until is not None:
-        query &= Q(first_seen_on__lte=until) | Q(first_seen_on__isnull=True, created_at__date__lte=until)
+        query &= (
+            Q(first_seen_on__lte=until)
+            | Q(first_seen_on__isnull=True, last_seen_on__lte=until)
+            | Q(first_seen_on__isnull=True, last_seen_on__isnull=True, created_at__date__lte=until)
+        )
     if since is not None:
         query &= Q(last_seen_on__isnull=True) | Q(last_seen_on__gte=since)
+    return query
+
+
+def year_before(day: date) -> date:
+    """The same day a year earlier (28 February for 29 February), or the first date there is."""
+    if day.year == date.min.year:
+        return date.min
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _day_bounds(since: date, until: date) -> Q:
+    """Started from the first moment of `since` to the last of `until`, local time: both days are in the period."""
+    query = Q(started_at__gte=timezone.make_aware(datetime.combine(since, time.min)))
+    if until < date.max:  # the day after the last date there is cannot be written down
+        query &= Q(started_at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)))
     return query
 
 
@@ -301,11 +338,7 @@ def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
         .annotate(children=Count("child_end", distinct=True))
     )
     children = {row["place"]: row["children"] for row in per_location}
-    start = timezone.make_aware(datetime.combine(since, time.min))
-    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
-    episodes_in_period = gate.visible_to(user, MissingEpisode.objects.all()).filter(
-        started_at__gte=start, started_at__lt=end
-    )
+    episodes_in_period = gate.visible_to(user, MissingEpisode.objects.all()).filter(_day_bounds(since, until))
     episodes = {
         row["linked"]: row["episodes"]
         for row in episodes_in_period.filter(linked__kind=EntityKind.LOCATION)
@@ -427,10 +460,8 @@ def children_missing_often(*, team_id: int, since: date, until: date, threshold:
     """How many children had `threshold` (the flag's number) or more episodes starting between the two dates: seed
     003's measure for the monthly report. A count, never a list of children."""
     threshold = threshold or missing_flag_rule()[0]
-    start = timezone.make_aware(datetime.combine(since, time.min))
-    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
     return (
-        MissingEpisode.objects.filter(team_id=team_id, started_at__gte=start, started_at__lt=end)
+        MissingEpisode.objects.filter(_day_bounds(since, until), team_id=team_id)
         .values("child_id")
         .annotate(episodes=Count("id"))
         .filter(episodes__gte=threshold)
@@ -528,6 +559,12 @@ def intelligence_pack(*, user: User) -> list[PackEntry]:
     ids = [entity.pk for entity in flagged]
     links = list(
         gate.visible_to(user, _links(Link.objects.filter(Q(a_id__in=ids) | Q(b_id__in=ids), withdrawn_at=None)))
+        .select_related(
+            "a__restricted_to_agency",
+            "b__restricted_to_agency",
+            "a__child__restricted_to_agency",
+            "b__child__restricted_to_agency",
+        )
         .annotate(seen=Coalesce("last_seen_on", "first_seen_on", TruncDate("created_at")))
         .order_by("-seen", "-id")
     )
@@ -537,3 +574,38 @@ def intelligence_pack(*, user: User) -> list[PackEntry]:
             if end in by_entity:
                 by_entity[end].append(link)
     return [PackEntry(entity=entity, links=by_entity[entity.pk]) for entity in flagged]
+
+
+# For the meetings: what the weekly meeting passes to the Intelligence Sharing Meeting -------------------------------
+
+DISRUPTION_KINDS = (EntityKind.GROUP, EntityKind.LOCATION)
+
+
+def disruption_candidates_for_child(*, user: User, child_id: int) -> list[Entity]:
+    """The groups and locations the user may see that are linked to the child by a current link the user may see,
+    groups first, by label: what a meeting discussing the child may flag for disruption. One query. The caller has
+    checked the child is visible; nothing about the child is shown."""
+    links = gate.visible_to(user, Link.objects.filter(withdrawn_at__isnull=True)).filter(
+        Q(a__child_id=child_id) | Q(b__child_id=child_id)
+    )
+    return list(
+        gate.visible_to(user, Entity.objects.filter(kind__in=DISRUPTION_KINDS))
+        .filter(Q(pk__in=links.values("a_id")) | Q(pk__in=links.values("b_id")))
+        .order_by("kind", "label", "id")
+    )
+
+
+def disruption_targets_for_user(*, user: User, public_ids: Iterable[uuid.UUID]) -> list[Entity]:
+    """The groups and locations among `public_ids` that the user may see (one query): an id missing from the answer
+    is not one, or not one the user may see, and the two are not told apart."""
+    return list(gate.visible_to(user, Entity.objects.filter(kind__in=DISRUPTION_KINDS, public_id__in=list(public_ids))))
+
+
+def entities_named_to(*, user: User | None) -> QuerySet[Entity]:
+    """The records whose label may be shown to `user`, for another app's prefetch (the groups and locations a
+    meeting flagged for disruption): those the user may see; with no user (the minutes, which are for the whole
+    team), those not restricted to one agency. Never a child's entity."""
+    queryset = Entity.objects.exclude(kind=EntityKind.CHILD)
+    if user is None:
+        return queryset.filter(restricted_to_agency__isnull=True).order_by("kind", "label", "id")
+    return gate.visible_to(user, queryset).order_by("kind", "label", "id")

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Model
 from django.utils import timezone
 
 from evolve.accounts.models import Agency, User
@@ -48,7 +48,12 @@ from mapping.models import (
     Vehicle,
 )
 from mapping.permissions import may_flag_for_disruption, may_map, may_record_pursuit, may_restrict_to
-from mapping.selectors import DuplicateCheck, entity_duplicate_candidates, missing_episode_out_of_sight
+from mapping.selectors import (
+    DuplicateCheck,
+    entity_duplicate_candidates,
+    link_already_recorded,
+    missing_episode_out_of_sight,
+)
 
 LINK_SOURCE = "mapping_link"
 MISSING_SOURCE = "missing_episode"
@@ -359,11 +364,23 @@ def _link_errors(given: LinkInput) -> dict[str, str]:
     return errors
 
 
+def _restriction_of(entity: Entity) -> int | None:
+    """The agency a record is restricted to: a child's node by the child's own record's restriction."""
+    if entity.kind == EntityKind.CHILD and entity.child_id is not None:
+        restricted: int | None = Child.objects.filter(pk=entity.child_id).values_list(
+            "restricted_to_agency_id", flat=True
+        )[0]
+        return restricted
+    return entity.restricted_to_agency_id
+
+
 def _file_link_in_chronology(*, link: Link, by: User, what: str) -> None:
     ends = [link.a, link.b]
     for end, other in ((ends[0], ends[1]), (ends[1], ends[0])):
         if end.kind != EntityKind.CHILD or end.child_id is None:
             continue
+        # A link to a child whose record is restricted (to police) is filed for that agency only: the evidence may
+        # name the other child, and the entry alone says a hidden child is linked to this one.
         chronology_record(
             child_id=end.child_id,
             by=by,
@@ -372,7 +389,7 @@ def _file_link_in_chronology(*, link: Link, by: User, what: str) -> None:
             rationale=link.evidence,
             source_type=LINK_SOURCE,
             source_id=link.pk,
-            restricted_to_agency_id=link.restricted_to_agency_id or other.restricted_to_agency_id,
+            restricted_to_agency_id=link.restricted_to_agency_id or _restriction_of(other),
         )
 
 
@@ -387,8 +404,9 @@ def link_record(*, by: User, a: Entity, b: Entity, given: LinkInput) -> Link:
     if errors:
         raise ValidationError(errors)
     _check_restriction(by, given.restricted_to_agency_id)
-    # Either way round: "A associates with B" and "B associates with A" are one link in the network.
-    if Link.objects.filter(Q(a=a, b=b) | Q(a=b, b=a), kind=given.kind, withdrawn_at__isnull=True).exists():
+    # Either way round: "A associates with B" and "B associates with A" are one link in the network. Only links the
+    # user may see count: refusing because of a police-restricted link would tell a health worker it exists.
+    if link_already_recorded(user=by, a_id=a.pk, b_id=b.pk, kind=given.kind):
         raise ValidationError({"kind": "These two are already linked this way: change that link instead"})
     assert by.team_id is not None and given.source_agency_id is not None
     link = Link.objects.create(
@@ -421,15 +439,9 @@ def link_update(*, link: Link, by: User, given: LinkInput, based_on_version: int
     current = _locked(Link, link.pk, based_on_version)
     if current.withdrawn_at is not None:
         raise MappingRefused("This link was withdrawn; record a new one instead")
-    if (
-        given.kind != current.kind
-        and Link.objects.filter(
-            Q(a_id=current.a_id, b_id=current.b_id) | Q(a_id=current.b_id, b_id=current.a_id),
-            kind=given.kind,
-            withdrawn_at__isnull=True,
-        )
-        .exclude(pk=current.pk)
-        .exists()
+    changes_identity = (given.kind, given.restricted_to_agency_id) != (current.kind, current.restricted_to_agency_id)
+    if changes_identity and link_already_recorded(
+        user=by, a_id=current.a_id, b_id=current.b_id, kind=given.kind, exclude_id=current.pk
     ):
         raise ValidationError({"kind": "These two are already linked this way"})
     LinkRevision.objects.create(

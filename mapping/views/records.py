@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -124,6 +124,12 @@ def _mapper(request: HttpRequest) -> User:
     return user
 
 
+def _search_words(given: str) -> str:
+    """What was typed in a search box, as the search takes it: a NUL character (which no name holds, and PostgreSQL
+    refuses in a query) is dropped rather than failing the page."""
+    return given.replace("\x00", "").strip()[:200]
+
+
 def _status(form: forms.Form, refusal: str = "") -> int:
     if refusal:
         return 409
@@ -181,7 +187,7 @@ def _summary_rows(entity: Entity, details: Any) -> list[tuple[str, str]]:
 @require_GET
 def record_list(request: HttpRequest) -> HttpResponse:
     user = _mapper(request)
-    search = request.GET.get("q", "").strip()[:200]
+    search = _search_words(request.GET.get("q", ""))
     kind = request.GET.get("kind", "")
     kind = kind if kind in DETAIL_FIELDS else ""
     records = entities_for_user(user=user, kind=kind, search=search)
@@ -443,7 +449,7 @@ def _link_new_page(request: HttpRequest, user: User, start: Entity | Child) -> H
     describe the link, on one page that needs no script. A child is always the link's first end ("child exploited
     by person")."""
     posted = request.method == "POST"
-    search = (request.POST if posted else request.GET).get("q", "").strip()[:200]
+    search = _search_words((request.POST if posted else request.GET).get("q", ""))
     start_child = start if isinstance(start, Child) else None
     start_entity = start if isinstance(start, Entity) else None
     options = _link_options(user, search, start_entity, start_child)
@@ -737,7 +743,12 @@ def missing_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     # The team's work about a child is seen only with the child: a child restricted to another agency is not found.
     child = child_get_for_user(user=user, public_id=episode.child.public_id, audit_what=None)
 
+    # Another child missing with this one (recorded through the API) is not offered on this form: it is kept.
+    children_with = [entity for entity in episode.linked.all() if entity.kind == EntityKind.CHILD]
+
     def save(form: MissingEpisodeForm, version: int) -> MissingEpisode:
-        return missing_episode_update(episode=episode, by=user, given=form.episode_input(), based_on_version=version)
+        given = form.episode_input()
+        given = replace(given, linked=[*given.linked, *children_with])
+        return missing_episode_update(episode=episode, by=user, given=given, based_on_version=version)
 
     return _episode_page(request, user, child, episode, save)
