@@ -38,6 +38,7 @@ from evolve.cases.services import CaseRefused
 from evolve.people.selectors import child_get_for_user
 from evolve.ui.api import invalid, refused, valid_input, with_refusals
 from evolve.uploads.storage import serve_private_file
+from mapping.selectors import DISRUPTION_KINDS
 from meetings.models import Action, AgendaItem, AgendaList, Amendment, ChairSeat, Meeting, MeetingKind
 from meetings.permissions import may_close, may_complete_action, may_resolve_escalation, may_run, may_see_full_minutes
 from meetings.selectors import (
@@ -126,6 +127,14 @@ class RiskLevelField(serializers.ChoiceField):
 
 AGREED_LEVEL_SCHEMA = {"type": "string", "enum": [v for v, _ in LEVELS], "nullable": True}
 
+FLAGGED_KINDS = [(kind.value, kind.label) for kind in DISRUPTION_KINDS]
+
+
+@extend_schema_field({"type": "string", "enum": [v for v, _ in FLAGGED_KINDS]}, component_name="MeetingFlaggedKindEnum")
+class FlaggedKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=FLAGGED_KINDS, **kwargs)
+
 
 class ZonedDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date and time with its zone: a time without one is refused rather than guessed."""
@@ -213,6 +222,12 @@ class LatestAssessmentSerializer(serializers.Serializer):
         return assessment.agreed_level or None
 
 
+class FlaggedRecordSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True, help_text="The mapping record's id")
+    kind = FlaggedKindField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field, not Field.label
+
+
 class AgendaItemSerializer(serializers.Serializer):
     """One child's part of a meeting: why they are on the agenda and what the meeting said and agreed."""
 
@@ -235,6 +250,13 @@ class AgendaItemSerializer(serializers.Serializer):
     )
     mapping_items = serializers.CharField(
         read_only=True, help_text="People, places, vehicles or groups for the Intelligence Sharing Meeting"
+    )
+    flagged_for_disruption = FlaggedRecordSerializer(
+        source="flagged_shown",
+        many=True,
+        read_only=True,
+        help_text="The team's groups and locations this meeting flagged for disruption from the child's part (those "
+        "you may see)",
     )
     disagreement = serializers.CharField(read_only=True)
     escalation = serializers.SerializerMethodField(help_text="Where the disagreement was escalated, and the outcome")
@@ -354,6 +376,15 @@ class ItemRecordInputSerializer(serializers.Serializer):
     rationale = _text("Why that level: judgement stands over the score, written down")
     disagreement = serializers.CharField(required=False, allow_blank=True, max_length=TEXT)
     escalate_to = _text("Escalate the disagreement to the service managers of this agency (its short name)", 30)
+    flag_for_disruption = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="Ids of the team's groups and locations (mapping records you may see) to flag for disruption for "
+        "the Intelligence Sharing Meeting, with the mapping items as the reason (the child is not named). One "
+        "already flagged stays flagged; those flagged from this child's part before stay on it",
+    )
 
 
 class AttendanceInputSerializer(serializers.Serializer):
@@ -717,7 +748,9 @@ class ItemApi(APIView):
     def patch(self, request: Request, public_id: uuid.UUID, item_id: uuid.UUID) -> Response:
         """Record what the meeting said and agreed about the child (team manager and detective sergeant). A level,
         with its rationale, is agreed on the child's latest risk assessment and taken by the case; once agreed it
-        stands. A disagreement can be escalated to the service managers of an agency."""
+        stands. A disagreement can be escalated to the service managers of an agency. Groups and locations given
+        in `flag_for_disruption` are flagged for the Intelligence Sharing Meeting in the same change (a 400 naming
+        the field, and nothing changed, if one is not a group or location of the team's mapping you may see)."""
         user = _user(request)
         item = item_get_for_user(user=user, meeting_public_id=public_id, item_public_id=item_id, audit=False)
         _runner(user, item.team_id)
@@ -738,6 +771,7 @@ class ItemApi(APIView):
                 rationale=data["rationale"],
                 disagreement=data.get("disagreement", item.disagreement),
                 escalate_to=escalate_to,
+                flag_for_disruption=data["flag_for_disruption"],
             )
         except DjangoValidationError as error:
             raise invalid(error) from None

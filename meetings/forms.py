@@ -22,6 +22,11 @@ def _people(users: Any) -> list[tuple[str, str]]:
     ]
 
 
+def _target_label(entity: Any) -> str:
+    flagged = ", already flagged for disruption" if entity.flagged_for_disruption else ""
+    return f"{entity.label} ({entity.get_kind_display().lower()}{flagged})"
+
+
 def _set_choices(field: forms.Field, choices: list[Any]) -> None:
     field.choices = choices  # type: ignore[attr-defined]  # only ever given ChoiceFields
 
@@ -113,18 +118,34 @@ class ItemForm(forms.Form):
         required=False,
         help_text="People, places, vehicles or groups to pass on",
     )
+    flag_for_disruption = forms.MultipleChoiceField(
+        label="Flag for the Intelligence Sharing Meeting (optional)",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Groups and locations linked to the child. Each one ticked is flagged for disruption on its mapping "
+        "record when you save, with the mapping items above as the reason (without the child's name)",
+    )
     disagreement = forms.CharField(
         label="Disagreement the meeting could not resolve (optional)", widget=forms.Textarea, required=False
     )
     escalate_to = forms.ChoiceField(label="Escalate the disagreement to the service managers of", required=False)
 
-    def __init__(self, *args: Any, agencies: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agencies: Any = (), targets: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agencies = {str(agency.pk): agency for agency in agencies}
         _set_choices(
             self.fields["escalate_to"],
             [("", "Do not escalate"), *((k, a.name) for k, a in self.agencies.items())],
         )
+        # The mapping records (groups and locations) the meeting may pass on; none offered, no field.
+        self.targets = {str(entity.public_id): entity for entity in targets}
+        if self.targets:
+            _set_choices(
+                self.fields["flag_for_disruption"],
+                [(k, _target_label(e)) for k, e in self.targets.items()],
+            )
+        else:
+            del self.fields["flag_for_disruption"]
 
     def escalate_chosen(self) -> Agency | None:
         return self.agencies.get(self.cleaned_data.get("escalate_to") or "")

@@ -4,7 +4,8 @@ paragraphs 38-45).
 All three are a `Meeting` with the same building blocks: an agenda of children (`AgendaItem`), attendance by agency,
 and per child the discussion, the agreed risk level (which is agreed on the child's risk assessment), role
 allocations (which become allocations on the child's case), actions with owners and due dates, mapping items for the
-Intelligence Sharing Meeting, and any disagreement escalated to a manager.
+Intelligence Sharing Meeting (free text, and the team's groups and locations flagged for disruption), and any
+disagreement escalated to a manager.
 
 Once the chair closes a meeting it is the record: nothing in it changes except by an `Amendment`, which says what
 was corrected, by whom and when. The minutes are built from it as PDFs (`Minutes`), one per version: the first on
@@ -111,6 +112,10 @@ class AgendaItem(models.Model):
     mapping_items = models.TextField(
         blank=True, help_text="People, places, vehicles or groups to pass to the Intelligence Sharing Meeting"
     )
+    # The team's groups and locations this meeting flagged for disruption from this child's part (each one flagged on
+    # its mapping record at the same time). Read through `meetings.selectors`, which shows only those the reader
+    # may see: a record restricted to one agency is not named to the rest of the team.
+    flagged_for_disruption = models.ManyToManyField("mapping.Entity", blank=True, related_name="+")
     disagreement = models.TextField(blank=True)
     escalated_to_agency = models.ForeignKey(
         "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

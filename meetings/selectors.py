@@ -17,6 +17,7 @@ from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
+from mapping.selectors import entities_named_to
 from meetings.models import Action, AgendaItem, AgendaList, Amendment, Attendance, Meeting, MeetingKind, Minutes
 from risk.selectors import assessments_latest_for_children
 
@@ -47,13 +48,17 @@ def meeting_get_for_user(*, user: User, public_id: uuid.UUID | str) -> Meeting:
     return gate.get_visible_or_404(user, _meetings(), public_id=public_id)
 
 
-def _items() -> QuerySet[AgendaItem]:
+def _items(reader: User | None) -> QuerySet[AgendaItem]:
+    """Agenda items with what was recorded about each child. The groups and locations flagged for disruption are in
+    `flagged_shown`: those `reader` may see (with no reader, for the team's minutes, those not restricted to one
+    agency), so a record restricted to one agency is not named to anyone else."""
     return AgendaItem.objects.select_related(
         "child", "meeting__chair", "meeting__team", "assessment", "escalated_to_agency", "escalation_resolved_by"
     ).prefetch_related(
         Prefetch("actions", queryset=Action.objects.select_related("owner__agency").order_by("due_on", "id")),
         "allocations__user",
         Prefetch("amendments", queryset=Amendment.objects.select_related("by").order_by("at", "id")),
+        Prefetch("flagged_for_disruption", queryset=entities_named_to(user=reader), to_attr="flagged_shown"),
     )
 
 
@@ -111,19 +116,20 @@ def _page(meeting: Meeting, items: list[AgendaItem]) -> MeetingPage:
 def meeting_page(*, user: User, meeting: Meeting) -> MeetingPage:
     """Everything the meeting page shows, in a fixed number of queries whatever the size of the agenda. Children
     restricted to another agency are left off for readers outside it, as everywhere else."""
-    items = list(gate.visible_to(user, _items().filter(meeting=meeting)).order_by("order", "id"))
+    items = list(gate.visible_to(user, _items(user).filter(meeting=meeting)).order_by("order", "id"))
     if items:
         record_access(user=user, children=[i.child for i in items], action=AccessAction.LISTED, what="meeting agenda")
     return _page(meeting, items)
 
 
-def minutes_content(*, meeting_id: int, extract_item_id: int | None = None) -> MeetingPage:
-    """The record the minutes are built from (no reader: not for a page). The full minutes, for the whole team, leave
-    out any child whose record is restricted to one agency (the rest of the team may not see it anywhere else
-    either; the page says how many); an extract holds the one child asked for, restricted or not, for a reader the
-    caller has already checked may see that child's part."""
+def minutes_content(*, meeting_id: int, extract_item_id: int | None = None, reader: User | None = None) -> MeetingPage:
+    """The record the minutes are built from (not for a page). The full minutes, for the whole team, leave out any
+    child whose record is restricted to one agency (the rest of the team may not see it anywhere else either; the
+    page says how many), and any mapping record restricted to one agency; an extract holds the one child asked for,
+    restricted or not, for a `reader` the caller has already checked may see that child's part, and names only the
+    mapping records that reader may see."""
     meeting = _meetings().get(pk=meeting_id)
-    items = _items().filter(meeting=meeting).order_by("order", "id")
+    items = _items(reader).filter(meeting=meeting).order_by("order", "id")
     if extract_item_id is not None:
         return _page(meeting, list(items.filter(pk=extract_item_id)))
     page = _page(meeting, list(items.filter(child__restricted_to_agency__isnull=True)))
@@ -133,7 +139,7 @@ def minutes_content(*, meeting_id: int, extract_item_id: int | None = None) -> M
 def item_get_for_user(
     *, user: User, meeting_public_id: uuid.UUID | str, item_public_id: uuid.UUID | str, audit: bool = True
 ) -> AgendaItem:
-    item = gate.get_visible_or_404(user, _items(), public_id=item_public_id, meeting__public_id=meeting_public_id)
+    item = gate.get_visible_or_404(user, _items(user), public_id=item_public_id, meeting__public_id=meeting_public_id)
     if audit:
         record_access(user=user, children=[item.child], action=AccessAction.VIEWED, what="meeting record")
     return item
@@ -175,7 +181,7 @@ def escalations_for_manager(*, user: User) -> list[AgendaItem]:
     rows = list(
         gate.visible_to(
             user,
-            _items().filter(escalated_to_agency_id=user.agency_id, escalation_resolved_at__isnull=True),
+            _items(user).filter(escalated_to_agency_id=user.agency_id, escalation_resolved_at__isnull=True),
         ).order_by("escalated_at")
     )
     if rows:

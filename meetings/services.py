@@ -5,14 +5,20 @@ Every write checks who may make it (meetings.permissions) and refuses a change t
 closes it, the meeting is the record, and only `amendment_add` adds to it. The risk level a meeting agrees is agreed
 on the child's risk assessment and taken by the case (`evolve.cases.services.risk_level_agree`); a role it agrees
 becomes an allocation on the case (`allocation_add`); each child's part is filed into the child's chronology when
-the meeting closes, in the same transaction. The minutes PDF is built afterwards by a Celery task
+the meeting closes, in the same transaction. A group or location the meeting passes to the Intelligence Sharing
+Meeting is flagged for disruption on its mapping record (`mapping.services`) in the transaction that records the
+child's part. The minutes PDF is built afterwards by a Celery task
 (`meetings.tasks`), asked for when the transaction commits and swept up by beat if the broker was down.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +37,8 @@ from evolve.chronology.services import chronology_record
 from evolve.clock.selectors import deadlines_for_subjects
 from evolve.notifications.services import notify
 from evolve.people.models import Child
+from mapping.selectors import disruption_targets_for_user
+from mapping.services import MappingRefused, entity_flag_for_disruption
 from meetings.models import (
     Action,
     AgendaItem,
@@ -320,14 +328,19 @@ def item_record(
     rationale: str = "",
     disagreement: str = "",
     escalate_to: Agency | None = None,
+    flag_for_disruption: Iterable[uuid.UUID | str] = (),
 ) -> AgendaItem:
     """Record what the meeting said and agreed about the child. A level, with its rationale, is agreed on the
     child's latest risk assessment and taken by the case; once agreed here it stands (a new assessment changes
-    it). A disagreement the meeting could not settle is escalated to the service managers of an agency."""
+    it). A disagreement the meeting could not settle is escalated to the service managers of an agency.
+
+    `flag_for_disruption`: public ids of the team's groups and locations, which `by` may see, to pass to the
+    Intelligence Sharing Meeting: each is flagged for disruption (one already flagged keeps its flag and reason) and
+    kept on the item, which only ever adds to those it passed. The reason given never names the child."""
     meeting = item.meeting
     _runner(by, meeting)
     _open_meeting(meeting)
-    current = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    current = AgendaItem.objects.select_for_update().select_related("meeting", "child").get(pk=item.pk)
     if based_on_version is not None and current.version != based_on_version:
         raise MeetingConflict(current)
     errors: dict[str, str] = {}
@@ -357,6 +370,7 @@ def item_record(
             errors["level"] = (
                 "The child's latest risk assessment already has an agreed level: record a new assessment to change it"
             )
+    targets = _disruption_targets(by, flag_for_disruption, errors)
     if errors:
         raise ValidationError(errors)
     if assessment is not None:
@@ -372,6 +386,7 @@ def item_record(
     current.discussion = discussion.strip()
     current.mapping_items = mapping_items.strip()
     current.disagreement = disagreement.strip()
+    _pass_for_disruption(current, by, targets)
     if escalate_to is not None and current.escalated_at is None:
         current.escalated_to_agency = escalate_to
         current.escalated_at = timezone.now()
@@ -390,6 +405,54 @@ def item_record(
     current.save()
     current.refresh_from_db()
     return current
+
+
+FLAG_FIELD = "flag_for_disruption"
+
+
+def _disruption_targets(by: User, given: Iterable[uuid.UUID | str], errors: dict[str, str]) -> list[Any]:
+    """The mapping records (entities) asked for, or an error keyed by the field: every id must be a group or a
+    location of the team's mapping that `by` may see (one they may not see is refused like one that is not there)."""
+    wanted: set[uuid.UUID] = set()
+    for value in given:
+        try:
+            wanted.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            errors[FLAG_FIELD] = "Choose groups and locations from the team's mapping"
+            return []
+    if not wanted:
+        return []
+    found = disruption_targets_for_user(user=by, public_ids=wanted)
+    if len(found) != len(wanted):
+        errors[FLAG_FIELD] = "Choose groups and locations from the team's mapping that you may see"
+    return found
+
+
+def _without_child_names(text: str, child: Child) -> str:
+    """The text with the child's names and aliases replaced by "the child": the reason goes in the Intelligence
+    Sharing Meeting's pack, which goes to a wider meeting than the team."""
+    parts = {child.first_name, child.last_name, *child.middle_names.split(), *(a.name for a in child.aliases.all())}
+    names = sorted({part.strip() for part in parts if len(part.strip()) > 1}, key=len, reverse=True)
+    if not names:
+        return text
+    any_name = "|".join(re.escape(name) for name in names)
+    return re.sub(rf"\b(?:{any_name})(?:[\s-]+(?:{any_name}))*\b", "the child", text, flags=re.IGNORECASE)
+
+
+def _pass_for_disruption(item: AgendaItem, by: User, targets: list[Any]) -> None:
+    """Flag each target for disruption (one already flagged keeps its flag and reason) and keep it on the item."""
+    if not targets:
+        return
+    said = _without_child_names(" ".join(item.mapping_items.split()), item.child)
+    reason = f"{_title(item.meeting)}: {said or 'raised about a child'}"
+    for target in targets:
+        if target.flagged_for_disruption:
+            continue
+        try:
+            entity_flag_for_disruption(entity=target, by=by, flagged=True, reason=reason, based_on_version=None)
+        except MappingRefused as refusal:
+            raise MeetingRefused(str(refusal)) from refusal
+    item.flagged_for_disruption.add(*targets)
 
 
 @transaction.atomic

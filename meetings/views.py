@@ -1,7 +1,7 @@
 """Pages for the weekly CSE team meeting, strategy discussions and CIN meetings: the list, scheduling, the meeting
 (agenda from the three lists, attendance, closing, amendments, minutes), one child's part (discussion, agreed risk
-level, roles, actions, mapping items, disagreement), a reader's extract of one child's part, my actions, and
-escalated disagreements."""
+level, roles, actions, mapping items and the groups and locations flagged for the Intelligence Sharing Meeting,
+disagreement), a reader's extract of one child's part, my actions, and escalated disagreements."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from evolve.cases.selectors import (
 )
 from evolve.ui.forms import form_run_service, posted_version
 from evolve.uploads.storage import serve_private_file
+from mapping.selectors import disruption_candidates_for_child
 from meetings import forms as meeting_forms
 from meetings.minutes import render_pdf
 from meetings.models import AgendaItem, Meeting, MeetingKind
@@ -323,8 +324,16 @@ def _item_forms(user: User, item: AgendaItem, posted: tuple[str, forms.Form] | N
     built: dict[str, forms.Form] = {}
     if may_run(user, meeting.team_id) and not meeting.is_closed:
         agencies = list(agencies_all())
+        # Passed from this child's part and still on the list: not offered again (taken off it since: offered).
+        passed = {e.pk for e in item.flagged_shown if e.flagged_for_disruption}  # type: ignore[attr-defined]
+        targets = [
+            entity
+            for entity in disruption_candidates_for_child(user=user, child_id=item.child_id)
+            if entity.pk not in passed
+        ]
         built["record"] = meeting_forms.ItemForm(
             agencies=agencies,
+            targets=targets,
             initial={
                 "discussion": item.discussion,
                 "level": item.agreed_level,
@@ -397,7 +406,9 @@ def item_action(request: HttpRequest, public_id: str, item_id: str, action: str)
         raise PermissionDenied("That change cannot be made to this meeting now.")
     blank: Any = available[action]
     if action == "record":
-        form: Any = meeting_forms.ItemForm(request.POST, agencies=list(blank.agencies.values()))
+        form: Any = meeting_forms.ItemForm(
+            request.POST, agencies=list(blank.agencies.values()), targets=list(blank.targets.values())
+        )
         if "level" not in blank.fields:
             del form.fields["level"]
             del form.fields["rationale"]
@@ -420,6 +431,7 @@ def item_action(request: HttpRequest, public_id: str, item_id: str, action: str)
                 rationale=data.get("rationale", ""),
                 disagreement=data["disagreement"],
                 escalate_to=form.escalate_chosen(),
+                flag_for_disruption=data.get("flag_for_disruption", []),
             )
         elif action == "action":
             action_add(
@@ -446,7 +458,7 @@ def item_extract(request: HttpRequest, public_id: str, item_id: str) -> HttpResp
     item = item_get_for_user(user=user, meeting_public_id=public_id, item_public_id=item_id, audit=False)
     if not item.meeting.is_closed:
         raise Http404("The meeting is not closed yet")
-    content = minutes_content(meeting_id=item.meeting_id, extract_item_id=item.pk)
+    content = minutes_content(meeting_id=item.meeting_id, extract_item_id=item.pk, reader=user)
     pdf = render_pdf(page=content, extract=content.items[0])
     record_access(user=user, children=[item.child], action=AccessAction.EXPORTED, what="meeting extract")
     response = HttpResponse(pdf, content_type="application/pdf")
