@@ -256,6 +256,17 @@ def entity_record(
     )
 
 
+def _check_newly_restricted(by: User, current: Any, restricted_to_agency_id: int | None) -> None:
+    """Restricting a shared record hides it from everyone else, its author's agency included: only the agency that
+    recorded it may do that (to another agency's record, add your own restricted link or record instead)."""
+    if restricted_to_agency_id is None or current.restricted_to_agency_id == restricted_to_agency_id:
+        return
+    if current.created_by.agency_id != by.agency_id:
+        raise ValidationError(
+            {"restricted_to_agency": "Only the agency that recorded this can restrict it: it would hide it from them"}
+        )
+
+
 def _locked(model: type[Model], pk: int, based_on_version: int | None) -> Any:
     current: Any = model._default_manager.select_for_update().get(pk=pk)
     if based_on_version is not None and current.version != based_on_version:
@@ -286,6 +297,7 @@ def entity_update(
     _check_restriction(by, restricted_to_agency_id)
     model, _ = DETAIL_FIELDS[entity.kind]
     current = _locked(model, entity.pk, based_on_version)
+    _check_newly_restricted(by, current, restricted_to_agency_id)
     for field, value in cleaned.items():
         setattr(current, field, value)
     current.label = entity_label(entity.kind, cleaned)[:300]
@@ -437,6 +449,7 @@ def link_update(*, link: Link, by: User, given: LinkInput, based_on_version: int
         raise ValidationError(errors)
     _check_restriction(by, given.restricted_to_agency_id)
     current = _locked(Link, link.pk, based_on_version)
+    _check_newly_restricted(by, current, given.restricted_to_agency_id)
     if current.withdrawn_at is not None:
         raise MappingRefused("This link was withdrawn; record a new one instead")
     changes_identity = (given.kind, given.restricted_to_agency_id) != (current.kind, current.restricted_to_agency_id)

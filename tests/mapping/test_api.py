@@ -186,12 +186,17 @@ def test_a_record_is_changed_on_the_version_read_and_a_stale_version_is_a_409(
     assert PersonOfConcern.objects.get(pk=record.pk).version == 2
 
 
-def test_only_the_agency_may_restrict_a_record_to_itself(
+def test_only_the_agency_that_recorded_a_record_may_restrict_it_to_itself(
     sign_in: SignIn, police_officer: User, social_worker: User, person: MakePerson
 ) -> None:
-    record = person(social_worker)
+    """Police restricting a social worker's record would hide it from social care, who recorded it."""
+    theirs, ours = person(social_worker), person(police_officer, first_name="Lee", last_name="Other")
     client = sign_in(police_officer)
-    restricted = _patch(client, _url("record-detail", record.public_id), {"version": 1, "restricted": True})
+    refused = _patch(client, _url("record-detail", theirs.public_id), {"version": 1, "restricted": True})
+    assert refused.status_code == 400 and "restricted" in str(refused.json())
+    theirs.refresh_from_db()
+    assert theirs.restricted_to_agency_id is None
+    restricted = _patch(client, _url("record-detail", ours.public_id), {"version": 1, "restricted": True})
     assert restricted.status_code == 200 and restricted.json()["restricted_to_agency"] == "PPU"
 
 

@@ -1235,3 +1235,43 @@ def test_changing_a_links_kind_to_one_the_two_already_have_is_refused(
     assert Link.objects.get(pk=seen_at.pk).kind == LinkKind.SEEN_AT
     assert not LinkRevision.objects.exists()
     assert works_at.kind == LinkKind.WORKS_AT
+
+
+def test_only_the_agency_that_recorded_a_shared_record_or_link_may_restrict_it(
+    person: Person, place: Place, link: MakeLink, police_officer: User, nurse: User
+) -> None:
+    """A nurse restricting a police officer's record to health would hide it from the police who made it."""
+    dean = person(police_officer)
+    details = {"first_name": "Dean", "last_name": "Sample", "aliases": [], "date_of_birth": None}
+    with pytest.raises(ValidationError) as refused:
+        entity_update(
+            entity=dean,
+            by=nurse,
+            details=details,
+            notes="",
+            restricted_to_agency_id=nurse.agency_id,
+            based_on_version=dean.version,
+        )
+    assert "restricted_to_agency" in refused.value.message_dict
+    dean.refresh_from_db()
+    assert dean.restricted_to_agency_id is None
+    joined = link(police_officer, dean, place(police_officer))
+    with pytest.raises(ValidationError):
+        link_update(
+            link=joined,
+            by=nurse,
+            given=_given(nurse, restricted_to_agency_id=nurse.agency_id),
+            based_on_version=joined.version,
+        )
+    joined.refresh_from_db()
+    assert joined.restricted_to_agency_id is None and joined.version == 1
+    # The agency that recorded them may.
+    restricted = entity_update(
+        entity=dean,
+        by=police_officer,
+        details=details,
+        notes="",
+        restricted_to_agency_id=police_officer.agency_id,
+        based_on_version=dean.version,
+    )
+    assert restricted.restricted_to_agency_id == police_officer.agency_id
