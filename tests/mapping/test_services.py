@@ -1242,7 +1242,7 @@ def test_only_the_agency_that_recorded_a_shared_record_or_link_may_restrict_it(
 ) -> None:
     """A nurse restricting a police officer's record to health would hide it from the police who made it."""
     dean = person(police_officer)
-    details = {"first_name": "Dean", "last_name": "Sample", "aliases": [], "date_of_birth": None}
+    details: dict[str, Any] = {"first_name": "Dean", "last_name": "Sample", "aliases": [], "date_of_birth": None}
     with pytest.raises(ValidationError) as refused:
         entity_update(
             entity=dean,
