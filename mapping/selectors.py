@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
@@ -26,6 +26,8 @@ from evolve.audit.models import AccessAction
 from evolve.people.models import Child
 from mapping.models import (
     Disruption,
+    DisruptionKind,
+    DisruptionOutcome,
     Entity,
     EntityKind,
     Investigation,
@@ -35,6 +37,7 @@ from mapping.models import (
     MissingEpisode,
     PersonOfConcern,
     Prosecution,
+    ProsecutionOutcome,
 )
 
 PERSON_SIMILARITY = 0.35
@@ -609,3 +612,131 @@ def entities_named_to(*, user: User | None) -> QuerySet[Entity]:
     if user is None:
         return queryset.filter(restricted_to_agency__isnull=True).order_by("kind", "label", "id")
     return gate.visible_to(user, queryset).order_by("kind", "label", "id")
+
+
+# The monthly data set -----------------------------------------------------------------------------------------------
+# Counts for `reporting.measures`, by team, over a period from `start` (inclusive) to `end` (exclusive): dates for
+# the pursuit records (each is dated by the day it happened), moments for links. Numbers only, never a child's or a
+# person's identity, so not read through a user's gate: a record restricted to police counts like any other. Each is
+# one aggregate query however many records.
+
+
+@dataclass(frozen=True)
+class InvestigationCount:
+    """Investigations opened in a period, counted against the children (or people of concern) they name: `named`
+    counts each investigation once per child (or person) it names; `distinct` counts each child (or person) once;
+    `investigations` counts the investigations that name at least one."""
+
+    named: int
+    distinct: int
+    investigations: int
+
+
+def _opened_in(team_id: int, start: date, end: date) -> QuerySet[Investigation]:
+    return Investigation.objects.filter(team_id=team_id, opened_on__gte=start, opened_on__lt=end)
+
+
+def _investigation_count(team_id: int, start: date, end: date, relation: str) -> InvestigationCount:
+    counts = _opened_in(team_id, start, end).aggregate(
+        named=Count(relation),
+        distinct=Count(relation, distinct=True),
+        investigations=Count("pk", distinct=True, filter=Q(**{f"{relation}__isnull": False})),
+    )
+    return InvestigationCount(
+        named=counts["named"], distinct=counts["distinct"], investigations=counts["investigations"]
+    )
+
+
+def investigations_opened_per_child(*, team_id: int, start: date, end: date) -> InvestigationCount:
+    return _investigation_count(team_id, start, end, "children")
+
+
+def investigations_opened_per_perpetrator(*, team_id: int, start: date, end: date) -> InvestigationCount:
+    return _investigation_count(team_id, start, end, "perpetrators")
+
+
+def investigations_opened_unnamed(*, team_id: int, start: date, end: date) -> tuple[int, int]:
+    """Investigations opened in the period that name no person of concern, and that name no child: (no person, no
+    child). Measures 5 and 4 cannot count them."""
+    perpetrators = Investigation.perpetrators.through.objects.filter(investigation_id=OuterRef("pk"))
+    children = Investigation.children.through.objects.filter(investigation_id=OuterRef("pk"))
+    counts = _opened_in(team_id, start, end).aggregate(
+        no_perpetrator=Count("pk", filter=~Exists(perpetrators)), no_child=Count("pk", filter=~Exists(children))
+    )
+    return counts["no_perpetrator"], counts["no_child"]
+
+
+def prosecutions_charged(*, team_id: int, start: date, end: date) -> tuple[int, int]:
+    """Prosecutions begun (charged) in the period, and the distinct people of concern charged: (prosecutions,
+    people)."""
+    counts = Prosecution.objects.filter(team_id=team_id, charged_on__gte=start, charged_on__lt=end).aggregate(
+        prosecutions=Count("pk"), people=Count("perpetrator_id", distinct=True)
+    )
+    return counts["prosecutions"], counts["people"]
+
+
+def prosecutions_concluded_by_outcome(*, team_id: int, start: date, end: date) -> list[tuple[str, str, int]]:
+    """Prosecutions concluded in the period, by outcome, as (outcome, label, prosecutions): every outcome but "not
+    yet concluded", zero or not, in the model's order."""
+    outcomes = [outcome for outcome in ProsecutionOutcome if outcome != ProsecutionOutcome.PENDING]
+    counts = Prosecution.objects.filter(team_id=team_id, concluded_on__gte=start, concluded_on__lt=end).aggregate(
+        **{f"outcome_{outcome.value}": Count("pk", filter=Q(outcome=outcome)) for outcome in outcomes}
+    )
+    return [(outcome.value, outcome.label, counts[f"outcome_{outcome.value}"]) for outcome in outcomes]
+
+
+def disruptions_taken_by_kind(*, team_id: int, start: date, end: date) -> list[tuple[str, str, int]]:
+    """Disruptions taken (served or granted) in the period, by kind, as (kind, label, disruptions): every kind, zero
+    or not, in the model's order."""
+    counts = Disruption.objects.filter(team_id=team_id, taken_on__gte=start, taken_on__lt=end).aggregate(
+        **{f"kind_{kind.value}": Count("pk", filter=Q(kind=kind)) for kind in DisruptionKind}
+    )
+    return [(kind.value, kind.label, counts[f"kind_{kind.value}"]) for kind in DisruptionKind]
+
+
+@dataclass(frozen=True)
+class DisruptionOutcomeCount:
+    kind: str
+    kind_label: str
+    outcome: str
+    outcome_label: str
+    disruptions: int
+
+
+def disruption_outcomes_by_kind(*, team_id: int, start: date, end: date) -> list[DisruptionOutcomeCount]:
+    """Disruptions whose outcome was recorded in the period, by kind and outcome: only the pairs that occurred, in
+    the model's order of kinds and then of outcomes."""
+    rows = (
+        Disruption.objects.filter(team_id=team_id, outcome_on__gte=start, outcome_on__lt=end)
+        .values("kind", "outcome")
+        .annotate(disruptions=Count("pk"))
+        .order_by()
+    )
+    kinds, outcomes = list(DisruptionKind), list(DisruptionOutcome)
+    found = [
+        DisruptionOutcomeCount(
+            kind=row["kind"],
+            kind_label=DisruptionKind(row["kind"]).label,
+            outcome=row["outcome"],
+            outcome_label=DisruptionOutcome(row["outcome"]).label,
+            disruptions=row["disruptions"],
+        )
+        for row in rows
+    ]
+    return sorted(
+        found, key=lambda c: (kinds.index(DisruptionKind(c.kind)), outcomes.index(DisruptionOutcome(c.outcome)))
+    )
+
+
+def links_recorded_by_source_agency(*, team_id: int, start: datetime, end: datetime) -> list[tuple[int, str, int]]:
+    """Links recorded in the period and not withdrawn by its end, by the agency the intelligence came from, as
+    (agency id, agency name, links), by name. A link withdrawn later still counts: the month's figure is what the
+    team held at the month's end, and stays so when the report is rebuilt."""
+    rows = (
+        Link.objects.filter(team_id=team_id, created_at__gte=start, created_at__lt=end)
+        .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=end))
+        .values("source_agency_id", "source_agency__name")
+        .annotate(links=Count("pk"))
+        .order_by("source_agency__name", "source_agency_id")
+    )
+    return [(row["source_agency_id"], row["source_agency__name"], row["links"]) for row in rows]

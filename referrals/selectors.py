@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
-from evolve.clock.models import Deadline
+from evolve.clock.models import Deadline, DeadlineKind
 from evolve.clock.selectors import DeadlineStatus, deadline_status, deadlines_for_subjects
 from referrals.models import Referral, ReferralEvent
 from referrals.states import State
@@ -137,3 +138,47 @@ def referral_for_check(*, referral_id: int) -> Referral:
     """The referral an agency check asks about, for the person asked to check (who may be outside the team). Only
     evolve.cases calls this, after its own gate has shown the check is theirs to answer."""
     return Referral.objects.select_related("child", "referrer_agency").get(pk=referral_id)
+
+
+# The monthly data set -----------------------------------------------------------------------------------------------
+# Counts for `reporting.measures`, by team, over a period from `start` (inclusive) to `end` (exclusive). Numbers only,
+# never a child's identity, so not read through a user's gate; each is one aggregate query however many referrals.
+# A referral "reached Evolve" when it was co-allocated by the MASH or referred straight in on the CSE Referral Form:
+# both stamp `co_allocated_at` and the team.
+
+
+def referrals_reached_evolve(*, team_id: int, before: datetime, notification_due: bool = False) -> QuerySet[Referral]:
+    """The team's referrals that reached Evolve before `before`, unevaluated, for another app's aggregate (the Evolve
+    case counts those not decided by then). With `notification_due`, only those whose 24-hour notification deadline
+    fell due before `before`."""
+    referrals = Referral.objects.filter(team_id=team_id, co_allocated_at__lt=before)
+    if notification_due:
+        due = Deadline.objects.filter(
+            subject_type="referral", subject_id=OuterRef("pk"), kind=DeadlineKind.NOTIFICATION, due_at__lt=before
+        )
+        referrals = referrals.filter(Exists(due))
+    return referrals
+
+
+def _reached_in(team_id: int, start: datetime, end: datetime) -> QuerySet[Referral]:
+    return Referral.objects.filter(team_id=team_id, co_allocated_at__gte=start, co_allocated_at__lt=end)
+
+
+def children_reaching_evolve(*, team_id: int, start: datetime, end: datetime) -> int:
+    """Distinct children with a referral that reached Evolve in the period: a child referred twice counts once."""
+    counts = _reached_in(team_id, start, end).aggregate(children=Count("child_id", distinct=True))
+    return int(counts["children"])
+
+
+def children_reaching_evolve_by_agency(
+    *, team_id: int, start: datetime, end: datetime
+) -> list[tuple[int | None, str, int]]:
+    """The same children by the referrer's agency, as (agency id, agency name, children), by name. A child referred
+    by two agencies counts under each; a referrer with no agency recorded is (None, "", children)."""
+    rows = (
+        _reached_in(team_id, start, end)
+        .values("referrer_agency_id", "referrer_agency__name")
+        .annotate(children=Count("child_id", distinct=True))
+        .order_by("referrer_agency__name", "referrer_agency_id")
+    )
+    return [(row["referrer_agency_id"], row["referrer_agency__name"] or "", row["children"]) for row in rows]

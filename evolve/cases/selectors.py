@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -47,6 +47,7 @@ from referrals.selectors import (
     referral_counts_by_child,
     referral_deadlines_for,
     referrals_awaiting_evolve_decision,
+    referrals_reached_evolve,
 )
 
 QUEUE_LIMIT = 200
@@ -624,3 +625,104 @@ def people_in_agency(*, agency_id: int) -> QuerySet[User]:
         .exclude(roles__overlap=[Role.GOVERNANCE.value, Role.ADMINISTRATOR.value])
         .order_by("last_name", "first_name")
     )
+
+
+# The monthly data set -----------------------------------------------------------------------------------------------
+# Counts for `reporting.measures`, by team: over a period from `start` (inclusive) to `end` (exclusive), or as things
+# stood at a moment `at` (the end of a month). Numbers only, never a child's identity, so not read through a user's
+# gate; each is one aggregate query (two where it says so) however many referrals, cases or allocations.
+
+
+@dataclass(frozen=True)
+class DecidedChildren:
+    """Distinct children whose referral the daily review decided in a period, in all and by each of the five
+    decisions as (kind, label, children), every kind, zero or not. A child decided twice in the period counts once
+    in `total` and once under each kind decided."""
+
+    total: int
+    by_kind: list[tuple[str, str, int]]
+
+
+def children_decided(*, team_id: int, start: datetime, end: datetime) -> DecidedChildren:
+    decisions = Decision.objects.filter(referral__team_id=team_id, decided_at__gte=start, decided_at__lt=end)
+    counts = decisions.aggregate(
+        total=Count("referral__child_id", distinct=True),
+        **{
+            f"kind_{kind.value}": Count("referral__child_id", distinct=True, filter=Q(kind=kind))
+            for kind in DecisionKind
+        },
+    )
+    return DecidedChildren(
+        total=counts["total"],
+        by_kind=[(kind.value, kind.label, counts[f"kind_{kind.value}"]) for kind in DecisionKind],
+    )
+
+
+def _undecided_at(team_id: int, at: datetime, *, notification_due: bool = False) -> QuerySet[Any]:
+    decided = Decision.objects.filter(referral_id=OuterRef("pk"), decided_at__lt=at)
+    return referrals_reached_evolve(team_id=team_id, before=at, notification_due=notification_due).filter(
+        ~Exists(decided)
+    )
+
+
+def children_awaiting_decision(*, team_id: int, at: datetime) -> int:
+    """Distinct children with a referral that had reached Evolve and had no decision yet at `at`."""
+    return int(_undecided_at(team_id, at).aggregate(children=Count("child_id", distinct=True))["children"])
+
+
+def referrals_undecided_past_notification(*, team_id: int, at: datetime) -> int:
+    """Referrals with no decision at `at` although their 24-hour notification deadline had already fallen due: a
+    figure the report cannot place, so readers know the decisions are behind."""
+    return _undecided_at(team_id, at, notification_due=True).count()
+
+
+def _open_cases_at(team_id: int, at: datetime) -> QuerySet[Case]:
+    """The team's cases open at `at`: the last status change before then opened or re-opened the case. (The case's
+    own `closed_at` says only how it stands now: a case closed in March and re-opened in May was not open in
+    April.)"""
+    last_change = (
+        CaseStatusChange.objects.filter(case_id=OuterRef("pk"), at__lt=at).order_by("-at", "-id").values("change")[:1]
+    )
+    return (
+        Case.objects.filter(team_id=team_id)
+        .alias(status_then=Subquery(last_change))
+        .filter(status_then__in=[CaseStatusChange.Change.OPENED, CaseStatusChange.Change.REOPENED])
+    )
+
+
+def _allocations_current_at(at: datetime) -> Q:
+    """Allocations current at the moment `at` (a midnight): begun before that day and not ended before it (an
+    allocation ending on the last day of a month is not current at the month's end)."""
+    day = timezone.localdate(at)
+    return Q(start_on__lt=day) & (Q(end_on__isnull=True) | Q(end_on__gte=day))
+
+
+def children_open(*, team_id: int, at: datetime) -> int:
+    """Distinct children with a case open to the team at `at`."""
+    return int(_open_cases_at(team_id, at).aggregate(children=Count("child_id", distinct=True))["children"])
+
+
+def children_open_by_agency(*, team_id: int, at: datetime) -> list[tuple[int, str, int]]:
+    """Those children by the agency of each practitioner with a current allocation on the case at `at`, as (agency id,
+    agency name, children), by name: every agency of the team (zero or not), and any other agency holding an
+    allocation (a case-holding social worker's). A child allocated to two agencies counts under each; a case with
+    no current allocation counts under none (see `open_cases_unallocated`), nor does an allocation to someone with no
+    agency recorded. Two queries."""
+    rows = (
+        Allocation.objects.filter(_allocations_current_at(at), case__in=_open_cases_at(team_id, at).values("pk"))
+        .values("user__agency_id", "user__agency__name")
+        .annotate(children=Count("case__child_id", distinct=True))
+    )
+    counted = {row["user__agency_id"]: (row["user__agency__name"] or "", row["children"]) for row in rows}
+    for agency_id, name in Agency.objects.filter(teams__id=team_id).values_list("pk", "name"):
+        counted.setdefault(agency_id, (name, 0))
+    return sorted(
+        ((agency_id, name, children) for agency_id, (name, children) in counted.items() if agency_id is not None),
+        key=lambda row: (row[1], row[0]),
+    )
+
+
+def open_cases_unallocated(*, team_id: int, at: datetime) -> int:
+    """Cases open at `at` with no current allocation: children on the caseload that no agency's figure holds."""
+    current = Allocation.objects.filter(_allocations_current_at(at), case_id=OuterRef("pk"))
+    return _open_cases_at(team_id, at).filter(~Exists(current)).count()
