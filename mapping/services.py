@@ -20,12 +20,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import Model
 from django.utils import timezone
 
 from evolve.accounts.models import Agency, User
 from evolve.chronology.services import chronology_record
 from evolve.people.models import Child
+from evolve.versioning import locked_at_version, saved_with_new_version
 from mapping.models import (
     Confidence,
     Disruption,
@@ -268,17 +269,9 @@ def _check_newly_restricted(by: User, current: Any, restricted_to_agency_id: int
 
 
 def _locked(model: type[Model], pk: int, based_on_version: int | None) -> Any:
-    current: Any = model._default_manager.select_for_update().get(pk=pk)
-    if based_on_version is not None and current.version != based_on_version:
-        raise MappingConflict(current)
-    return current
-
-
-def _saved(record: Any, *fields: str) -> Any:
-    record.version = F("version") + 1
-    record.save(update_fields=[*fields, "version"])
-    record.refresh_from_db(fields=["version"])
-    return record
+    return locked_at_version(
+        model._default_manager.all(), pk=pk, based_on_version=based_on_version, conflict=MappingConflict
+    )
 
 
 @transaction.atomic
@@ -304,7 +297,9 @@ def entity_update(
     current.search_text = _search_text(entity.kind, cleaned)
     current.notes = notes.strip()
     current.restricted_to_agency_id = restricted_to_agency_id
-    return _saved(current, *cleaned, "label", "search_text", "notes", "restricted_to_agency", "updated_at")
+    return saved_with_new_version(
+        current, *cleaned, "label", "search_text", "notes", "restricted_to_agency", "updated_at"
+    )
 
 
 @transaction.atomic
@@ -324,7 +319,9 @@ def entity_flag_for_disruption(
     current.flag_reason = reason if flagged else ""
     current.flagged_at = timezone.now() if flagged else None
     current.flagged_by = by if flagged else None
-    return _saved(current, "flagged_for_disruption", "flag_reason", "flagged_at", "flagged_by", "updated_at")
+    return saved_with_new_version(
+        current, "flagged_for_disruption", "flag_reason", "flagged_at", "flagged_by", "updated_at"
+    )
 
 
 def child_entity(*, child: Child, by: User) -> Entity:
@@ -479,7 +476,7 @@ def link_update(*, link: Link, by: User, given: LinkInput, based_on_version: int
     current.restricted_to_agency_id = given.restricted_to_agency_id
     current.updated_by = by
     fields = ("kind", "first_seen_on", "last_seen_on", "source_agency", "confidence", "evidence")
-    _saved(current, *fields, "restricted_to_agency", "updated_by", "updated_at")
+    saved_with_new_version(current, *fields, "restricted_to_agency", "updated_by", "updated_at")
     current.a, current.b = link.a, link.b
     _file_link_in_chronology(link=current, by=by, what="link changed")
     return current
@@ -498,7 +495,7 @@ def link_withdraw(*, link: Link, by: User, reason: str, based_on_version: int | 
     current.withdrawn_at = timezone.now()
     current.withdrawn_by = by
     current.withdrawn_reason = reason.strip()
-    _saved(current, "withdrawn_at", "withdrawn_by", "withdrawn_reason")
+    saved_with_new_version(current, "withdrawn_at", "withdrawn_by", "withdrawn_reason")
     current.a, current.b = link.a, link.b
     _file_link_in_chronology(link=current, by=by, what="link withdrawn")
     return current
@@ -619,7 +616,7 @@ def missing_episode_update(
     given = replace(given, linked=[*given.linked, *hidden_linked])
     _episode_apply(current, given)
     fields = ("started_at", "ended_at", "where_found", "found_at", "return_interview_done", "return_interview_on")
-    _saved(current, *fields, "return_interview_by", "notes", "updated_at")
+    saved_with_new_version(current, *fields, "return_interview_by", "notes", "updated_at")
     current.linked.set(_episode_linked(given))
     chronology_record(
         child_id=current.child_id,
@@ -709,7 +706,7 @@ def investigation_close(
     if closed_on < current.opened_on or closed_on > timezone.localdate():
         raise ValidationError({"closed_on": "The investigation closes between its opening and today"})
     current.closed_on = closed_on
-    _saved(current, "closed_on")
+    saved_with_new_version(current, "closed_on")
     for child_id in current.children.values_list("pk", flat=True):
         chronology_record(
             child_id=child_id,
@@ -786,7 +783,7 @@ def prosecution_conclude(
     current.outcome = outcome
     current.concluded_on = concluded_on
     current.outcome_notes = notes.strip()
-    return _saved(current, "outcome", "concluded_on", "outcome_notes")
+    return saved_with_new_version(current, "outcome", "concluded_on", "outcome_notes")
 
 
 PERSON_ORDERS = (DisruptionKind.CAWN, DisruptionKind.SRO, DisruptionKind.SHPO)
@@ -877,4 +874,4 @@ def disruption_outcome_record(
     current.outcome = outcome
     current.outcome_on = outcome_on
     current.outcome_notes = notes.strip()
-    return _saved(current, "outcome", "outcome_on", "outcome_notes")
+    return saved_with_new_version(current, "outcome", "outcome_on", "outcome_notes")

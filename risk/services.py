@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from evolve.accounts.selectors import users_with_role
 from evolve.chronology.services import chronology_record
 from evolve.notifications.services import notify
 from evolve.people.models import Child
+from evolve.versioning import locked_at_version, saved_with_new_version
 from risk.models import (
     Answer,
     CatalogueVersion,
@@ -478,17 +479,12 @@ def assessment_record(
 
 
 def _locked(assessment: RiskAssessment, based_on_version: int | None) -> RiskAssessment:
-    current = RiskAssessment.objects.select_for_update().get(pk=assessment.pk)
-    if based_on_version is not None and current.version != based_on_version:
-        raise AssessmentConflict(current)
-    return current
-
-
-def _saved(assessment: RiskAssessment, *fields: str) -> RiskAssessment:
-    assessment.version = F("version") + 1
-    assessment.save(update_fields=[*fields, "version"])
-    assessment.refresh_from_db(fields=["version"])
-    return assessment
+    return locked_at_version(
+        RiskAssessment.objects.all(),
+        pk=assessment.pk,
+        based_on_version=based_on_version,
+        conflict=AssessmentConflict,
+    )
 
 
 @transaction.atomic
@@ -527,7 +523,7 @@ def assessment_agree(
     current.agreed_at = timezone.now()
     current.agreed_by = by
     current.agreed_where = where[:200]
-    _saved(current, "agreed_level", "agreed_rationale", "agreed_at", "agreed_by", "agreed_where")
+    saved_with_new_version(current, "agreed_level", "agreed_rationale", "agreed_at", "agreed_by", "agreed_where")
     suggested = RiskLevel(current.suggested_level).label.lower()
     chronology_record(
         child_id=current.child_id,
@@ -556,7 +552,7 @@ def assessment_review(
     current.reviewed_at = timezone.now()
     current.reviewed_by = by
     current.review_comment = comment.strip()
-    _saved(current, "reviewed_at", "reviewed_by", "review_comment")
+    saved_with_new_version(current, "reviewed_at", "reviewed_by", "review_comment")
     chronology_record(
         child_id=current.child_id,
         by=by,

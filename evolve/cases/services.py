@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -59,6 +58,7 @@ from evolve.clock.services import deadline_meet, deadline_start
 from evolve.notifications.services import notify
 from evolve.people.models import Child
 from evolve.people.services import child_open_to_team
+from evolve.versioning import locked_at_version, saved_with_new_version
 from referrals.selectors import referral_for_update
 from referrals.services import referral_evolve_acknowledge, referral_evolve_decide
 from referrals.states import State
@@ -115,17 +115,9 @@ def _review_url(referral: Any) -> str:
 
 
 def _locked_case(case: Case, based_on_version: int | None = None) -> Case:
-    current = Case.objects.select_for_update().select_related("child").get(pk=case.pk)
-    if based_on_version is not None and current.version != based_on_version:
-        raise CaseConflict(current)
-    return current
-
-
-def _saved(case: Case, *fields: str) -> Case:
-    case.version = F("version") + 1
-    case.save(update_fields=[*fields, "version"])
-    case.refresh_from_db(fields=["version"])
-    return case
+    return locked_at_version(
+        Case.objects.select_related("child"), pk=case.pk, based_on_version=based_on_version, conflict=CaseConflict
+    )
 
 
 def _check_waiting(referral: Any) -> None:
@@ -444,13 +436,13 @@ def _decide(
     elif kind == DecisionKind.URGENT_CIN:
         assert case is not None
         case.urgent_cin_since = timezone.now()
-        _saved(case, "urgent_cin_since")
+        saved_with_new_version(case, "urgent_cin_since")
         _flag_urgent_cin(case)
     elif kind == DecisionKind.RISK_ASSESSMENT_MEETING:
         assert case is not None
         if case.awaiting_ra_meeting_since is None:
             case.awaiting_ra_meeting_since = timezone.now()
-            _saved(case, "awaiting_ra_meeting_since")
+            saved_with_new_version(case, "awaiting_ra_meeting_since")
     return decision
 
 
@@ -490,14 +482,14 @@ def _case_open_for(*, referral: Any, by: User, reason: str) -> Case:
     referrer = referral.referrer
     if case.case_holder_id is None and referrer.has_role(Role.CASE_HOLDING_SOCIAL_WORKER):
         case.case_holder = referrer
-        _saved(case, "case_holder")
+        saved_with_new_version(case, "case_holder")
         _grant_for_work(case=case, to=referrer, by=by, why="case-holding social worker")
     return case
 
 
 def _reopen(case: Case, by: User, reason: str) -> None:
     case.closed_at, case.closure_reason = None, ""
-    _saved(case, "closed_at", "closure_reason")
+    saved_with_new_version(case, "closed_at", "closure_reason")
     CaseStatusChange.objects.create(case=case, change=CaseStatusChange.Change.REOPENED, by=by, reason=reason)
     _record(
         child_id=case.child_id,
@@ -638,7 +630,7 @@ def case_holder_set(*, case: Case, by: User, based_on_version: int, holder: User
         raise ValidationError({"holder": f"{holder.display_name} already holds the case"})
     previous = current.case_holder
     current.case_holder = holder
-    _saved(current, "case_holder")
+    saved_with_new_version(current, "case_holder")
     _grant_for_work(case=current, to=holder, by=by, why="case-holding social worker")
     _revoke_if_done(case=current, user=previous, by=by)
     _record(
@@ -681,7 +673,7 @@ def allocation_add(*, case: Case, by: User, user: User, role: str, start_on: dat
     allocation = Allocation.objects.create(case=case, user=user, role=role, start_on=start_on, created_by=by)
     label = AllocationRole(role).label
     _grant_for_work(case=case, to=user, by=by, why=label.lower())
-    _saved(case)
+    saved_with_new_version(case)
     _record(
         child_id=case.child_id,
         by=by,
@@ -713,7 +705,7 @@ def allocation_end(*, allocation: Allocation, by: User, end_on: date) -> Allocat
     allocation.end_on = end_on
     allocation.save(update_fields=["end_on"])
     case = _locked_case(case)
-    _saved(case)
+    saved_with_new_version(case)
     _revoke_if_done(case=case, user=allocation.user, by=by)
     _record(
         child_id=case.child_id,
@@ -742,7 +734,7 @@ def key_individual_set(
     current.key_individual = user
     current.key_individual_name = "" if user else name
     current.key_individual_organisation = "" if user else organisation
-    _saved(current, "key_individual", "key_individual_name", "key_individual_organisation")
+    saved_with_new_version(current, "key_individual", "key_individual_name", "key_individual_organisation")
     if user is not None:
         _grant_for_work(case=current, to=user, by=by, why="key individual")
     if previous is not None and previous != user:
@@ -766,7 +758,7 @@ def case_review_date_set(*, case: Case, by: User, based_on_version: int, next_re
     if next_review_on < timezone.localdate():
         raise ValidationError({"next_review_on": "The next review date cannot be in the past"})
     current.next_review_on = next_review_on
-    _saved(current, "next_review_on")
+    saved_with_new_version(current, "next_review_on")
     _record(
         child_id=current.child_id,
         by=by,
@@ -794,7 +786,7 @@ def risk_level_agree(
     case.next_review_on = assessment.next_review_on
     case.awaiting_ra_meeting_since = None
     case.urgent_cin_since = None
-    return _saved(case, "risk_level", "next_review_on", "awaiting_ra_meeting_since", "urgent_cin_since")
+    return saved_with_new_version(case, "risk_level", "next_review_on", "awaiting_ra_meeting_since", "urgent_cin_since")
 
 
 @transaction.atomic
@@ -809,7 +801,7 @@ def case_close(*, case: Case, by: User, based_on_version: int, reason: str) -> C
     Allocation.objects.filter(pk__in=[a.pk for a in ending]).update(end_on=today)
     current.closed_at, current.closure_reason = timezone.now(), reason
     current.awaiting_ra_meeting_since = current.urgent_cin_since = None
-    _saved(current, "closed_at", "closure_reason", "awaiting_ra_meeting_since", "urgent_cin_since")
+    saved_with_new_version(current, "closed_at", "closure_reason", "awaiting_ra_meeting_since", "urgent_cin_since")
     for allocation in ending:
         _revoke_if_done(case=current, user=allocation.user, by=by)
     CaseStatusChange.objects.create(case=current, change=CaseStatusChange.Change.CLOSED, by=by, reason=reason)
