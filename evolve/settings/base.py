@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 
 # Lets classes such as ModelAdmin take type parameters at run time, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -243,6 +244,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's crontab times are London times ("early on the 1st" means the 1st here, in summer time too).
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Minutes whose build was never asked for (broker down at closing) or ran out of retries.
     "meetings-minutes-sweep": {"task": "meetings.minutes_sweep_task", "schedule": 300.0},
@@ -250,7 +253,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "clock-breaches-mark": {"task": "evolve.clock.deadline_breaches_mark_task", "schedule": 300.0},
     # Emails left in the notification outbox while the broker was down.
     "notification-email-sweep": {"task": "evolve.notifications.notification_email_sweep_task", "schedule": 60.0},
+    # Early on the 1st: last month's report for every team.
+    "reports-monthly": {
+        "task": "reporting.reports_monthly_task",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
+    # Reports never built (the broker was down, every retry failed) or missed because the 1st's run was.
+    "reports-sweep": {"task": "reporting.reports_sweep_task", "schedule": 3600.0},
 }
+# The first retry of a failed report build waits this long; each later one twice as long (at most an hour).
+REPORT_RETRY_SECONDS = env.int("REPORT_RETRY_SECONDS", default=60)
+
 # Statutory and local timescales, merged over evolve.clock.config.DEFAULTS; give only what this area changes.
 # "review" (e.g. the Head of Service's review of consent dispensed with) has no national default.
 EVOLVE_TIMESCALES: dict[str, object] = {"review": ("working_days", 5)}

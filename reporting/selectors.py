@@ -1,0 +1,59 @@
+"""Reading the kept reports: what a reader may list and open, and what the sweep must build."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from evolve.accounts.models import User
+from reporting.models import MonthlyReport, ReportBuild, ReportDownload
+from reporting.permissions import report_teams
+
+
+def report_builds_for_user(*, user: User) -> QuerySet[ReportBuild]:
+    """Every version of every month the user may read, newest month first, with its report (if built) and who asked:
+    one statement, however many there are (paginate in the page)."""
+    return (
+        ReportBuild.objects.filter(team__in=report_teams(user))
+        .select_related("team", "requested_by", "report")
+        .defer("report__content")
+        .order_by("-year", "-month", "team__name", "-version")
+    )
+
+
+def report_build_for_user(*, user: User, public_id: str) -> ReportBuild:
+    """One version the user may read; a 404 for anything else (another team's report looks like no report)."""
+    build = (
+        ReportBuild.objects.filter(team__in=report_teams(user), public_id=public_id)
+        .select_related("team", "requested_by", "report")
+        .first()
+    )
+    if build is None:
+        raise Http404("No such report")
+    return build
+
+
+def report_for_user(*, user: User, public_id: str) -> MonthlyReport:
+    """The built report of a version the user may read; a 404 while it is not built."""
+    build = report_build_for_user(user=user, public_id=public_id)
+    report = getattr(build, "report", None)
+    if report is None:
+        raise Http404("This report has not been built yet")
+    return report
+
+
+def report_builds_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Asked-for versions with no report yet, asked for long enough ago that their task should have run: what the
+    sweep asks the task for again (the broker was down, or every retry failed)."""
+    return list(
+        ReportBuild.objects.filter(report__isnull=True, requested_at__lt=timezone.now() - older_than)
+        .order_by("requested_at")
+        .values_list("pk", flat=True)[:100]
+    )
+
+
+def report_downloads(*, report: MonthlyReport) -> QuerySet[ReportDownload]:
+    return report.downloads.select_related("user", "agency").order_by("-at", "-id")
