@@ -290,3 +290,136 @@ class ChildWords(models.Model):
 
     def __str__(self) -> str:
         return f"Child's words {self.pk} on case {self.case_id}"
+
+
+# The monthly quality assurance sample (seed 003) ---------------------------------------------------------------------
+# "Every month a cohort of approximately 40 young people are selected for audit and QA checks. A thorough report is
+# completed on each young person and recorded on their file." The checklist follows the team's QA map: team manager
+# oversight of every risk assessment, monthly case supervision, and the records a file should hold.
+
+
+class AuditAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class AuditGrade(models.TextChoices):
+    """The grading UK children's services audits use (after Ofsted's judgements)."""
+
+    GOOD = "good", "Good"
+    REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
+    INADEQUATE = "inadequate", "Inadequate"
+
+
+# The checklist, in the order the form asks it: (field on CaseAudit, the question, what it is about).
+AUDIT_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("risk_assessment", "Is a risk assessment on file, reviewed by its review date?", "the risk assessment"),
+    ("plan", "Is the plan in place, with its actions up to date?", "the plan"),
+    ("chronology", "Is the chronology up to date?", "the chronology"),
+    ("child_voice", "Is the child's voice recorded?", "the child's voice"),
+    (
+        "management_oversight",
+        "Is the team manager's oversight recorded on the risk assessment?",
+        "the team manager's oversight",
+    ),
+    ("supervision", "Is this month's case supervision recorded?", "case supervision"),
+    ("information_sharing", "Is information shared with the partner agencies that need it?", "information sharing"),
+)
+
+
+class QualitySample(models.Model):
+    """One team's cohort for one month: drawn at random from the cases open when it was drawn."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    # The cohort size asked for when drawn (settings.QA_SAMPLE_SIZE then); fewer are drawn if fewer cases were open.
+    size_asked = models.PositiveSmallIntegerField()
+    drawn_at = models.DateTimeField()
+    # None: drawn by the monthly schedule.
+    drawn_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-year", "-month", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "year", "month"], name="one_quality_sample_per_team_month"),
+            models.CheckConstraint(condition=models.Q(month__gte=1, month__lte=12), name="quality_sample_month_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quality sample {self.public_id}"
+
+    @property
+    def month_label(self) -> str:
+        """ "March 2025": the month the sample is for."""
+        from calendar import month_name  # here: this section is appended to the module
+
+        return f"{month_name[self.month]} {self.year}"
+
+
+class CaseAuditManager(models.Manager["CaseAudit"]):
+    """With what every list of audits shows (the month, who completed it), so `case.quality_audits.all` on the case
+    page is one query however many audits the child has had."""
+
+    def get_queryset(self) -> models.QuerySet[CaseAudit]:
+        return super().get_queryset().select_related("sample", "assigned_to", "completed_by")
+
+
+class CaseAudit(models.Model):
+    """The audit of one child's file in a month's sample: the checklist, a grade, the findings (the thorough report)
+    and the actions that must follow. Completing it records it on the child's chronology."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sample = models.ForeignKey(QualitySample, on_delete=models.PROTECT, related_name="audits")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="quality_audits")
+    assigned_to = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    risk_assessment = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    plan = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    chronology = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    child_voice = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    management_oversight = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    supervision = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    information_sharing = models.CharField(max_length=20, choices=AuditAnswer.choices, blank=True)
+    grade = models.CharField(max_length=25, choices=AuditGrade.choices, blank=True)
+    findings = models.TextField(blank=True)
+    actions = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CaseAuditManager()
+
+    class Meta:
+        ordering = ["-sample__year", "-sample__month", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "case"], name="one_audit_per_case_per_sample"),
+            models.CheckConstraint(
+                condition=models.Q(completed_at__isnull=True)
+                | (~models.Q(grade="") & models.Q(completed_by__isnull=False)),
+                name="completed_audit_has_grade",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case audit {self.public_id}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def answers(self) -> list[tuple[str, str, str]]:
+        """The checklist as (field, question, answer label), in the form's order."""
+        return [(name, question, self._answer_label(getattr(self, name))) for name, question, _ in AUDIT_CHECKS]
+
+    @property
+    def grade_tag(self) -> str:
+        """The GOV.UK tag colour for the grade (the tag also says the grade in words)."""
+        tags = {AuditGrade.GOOD.value: "green", AuditGrade.REQUIRES_IMPROVEMENT.value: "yellow"}
+        return tags.get(self.grade, "red")
+
+    @staticmethod
+    def _answer_label(value: str) -> str:
+        return AuditAnswer(value).label if value else "Not answered"

@@ -19,7 +19,7 @@ from evolve.access import gate
 from evolve.access.models import InformationShare
 from evolve.access.sharing import ledger_for_child
 from evolve.accounts.models import Agency, User
-from evolve.accounts.roles import Role
+from evolve.accounts.roles import TEAM_ROLES, Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.cases.models import (
@@ -27,7 +27,9 @@ from evolve.cases.models import (
     AgencyCheck,
     Allocation,
     AllocationRole,
+    AuditGrade,
     Case,
+    CaseAudit,
     CaseNote,
     CaseStatusChange,
     ChildWords,
@@ -35,6 +37,7 @@ from evolve.cases.models import (
     DecisionKind,
     DecisionView,
     Escalation,
+    QualitySample,
     RiskLevel,
 )
 from evolve.chronology.models import ChronologyEntry
@@ -726,3 +729,195 @@ def open_cases_unallocated(*, team_id: int, at: datetime) -> int:
     """Cases open at `at` with no current allocation: children on the caseload that no agency's figure holds."""
     current = Allocation.objects.filter(_allocations_current_at(at), case_id=OuterRef("pk"))
     return _open_cases_at(team_id, at).filter(~Exists(current)).count()
+
+
+# The monthly quality assurance sample (seed 003) ---------------------------------------------------------------------
+# A team's samples are seen by the team's members; a child in a sample is shown (named, linked, audited) only to those
+# the case's own gate lets see the child, so a record restricted to one agency stays so inside the sample too.
+
+# Imported here, with the section, rather than in the block at the top.
+
+
+def _quality_team_member(user: User, team_id: int) -> bool:
+    return user.is_active and user.is_team_member and user.team_id == team_id
+
+
+def quality_sample_candidates(*, team_id: int, at: datetime, size: int) -> list[int]:
+    """Up to `size` of the team's cases open at `at`, drawn at random by PostgreSQL (ORDER BY random()): their ids.
+    Open is counted as the monthly figures count it (`children_open`), from the cases' status changes."""
+    if size < 1:
+        return []
+    return list(_open_cases_at(team_id, at).order_by("?").values_list("pk", flat=True)[:size])
+
+
+def quality_sample_for_month(*, team_id: int, year: int, month: int) -> QualitySample | None:
+    """The team's sample for the month, for the service drawing it (not gated)."""
+    return QualitySample.objects.filter(team_id=team_id, year=year, month=month).first()
+
+
+@dataclass(frozen=True)
+class QualitySampleRow:
+    """A sample in the team's list, with how many of its audits are done and how many are still to do."""
+
+    sample: QualitySample
+    drawn: int
+    completed: int
+
+    @property
+    def to_do(self) -> int:
+        return self.drawn - self.completed
+
+
+def quality_samples_for_user(*, user: User) -> list[QualitySampleRow]:
+    """The samples of the user's team, newest first, with their counts: one query however many samples. Empty for
+    anyone who is not a member of a team."""
+    if not user.is_team_member or user.team_id is None:
+        return []
+    samples = (
+        QualitySample.objects.filter(team_id=user.team_id)
+        .select_related("drawn_by")
+        .annotate(
+            audits_drawn=Count("audits", distinct=True),
+            audits_completed=Count("audits", filter=Q(audits__completed_at__isnull=False), distinct=True),
+        )
+        .order_by("-year", "-month", "-id")
+    )
+    return [
+        QualitySampleRow(sample=sample, drawn=sample.audits_drawn, completed=sample.audits_completed)
+        for sample in samples
+    ]
+
+
+def quality_audits_assigned_to(*, user: User) -> list[CaseAudit]:
+    """The audits waiting for the user, oldest sample first, only of children the user may see; the children shown
+    are logged as listed."""
+    if not user.is_team_member:
+        return []
+    audits = list(
+        CaseAudit.objects.filter(
+            assigned_to=user,
+            completed_at__isnull=True,
+            sample__team_id=user.team_id or 0,
+            case__in=gate.visible_to(user, Case.objects.all()),
+        )
+        .select_related("case__child")
+        .order_by("sample__year", "sample__month", "case__child__last_name", "case__child__first_name", "id")
+    )
+    if audits:
+        record_access(
+            user=user,
+            children=[audit.case.child for audit in audits],
+            action=AccessAction.LISTED,
+            what="quality assurance audits assigned",
+        )
+    return audits
+
+
+def quality_sample_get_for_user(*, user: User, public_id: uuid.UUID | str) -> QualitySample:
+    """One of the user's team's samples, or 404 (missing and not theirs alike)."""
+    sample = QualitySample.objects.select_related("team", "drawn_by").filter(public_id=public_id).first()
+    if sample is None or not _quality_team_member(user, sample.team_id):
+        raise Http404("No such sample, or not one you may see")
+    return sample
+
+
+@dataclass(frozen=True)
+class QualityAuditRow:
+    """An audit on the sample page. `visible` is False for a child whose record is restricted to another agency: the
+    row says only that there is one, without the child's name or a link."""
+
+    audit: CaseAudit
+    visible: bool
+
+
+@dataclass(frozen=True)
+class QualitySamplePage:
+    sample: QualitySample
+    rows: list[QualityAuditRow]
+    auditors: list[User]
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for row in self.rows if row.audit.completed_at is not None)
+
+    @property
+    def to_do(self) -> int:
+        return len(self.rows) - self.completed
+
+
+def quality_auditors(*, team_id: int) -> QuerySet[User]:
+    """Who may be asked to audit: the team's active members, by name."""
+    return (
+        User.objects.filter(is_active=True, team_id=team_id, roles__overlap=[role.value for role in TEAM_ROLES])
+        .exclude(roles__overlap=[Role.GOVERNANCE.value, Role.ADMINISTRATOR.value])
+        .select_related("agency")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def quality_sample_page(*, user: User, sample: QualitySample) -> QualitySamplePage:
+    """The sample's audits by the child's name, which children the user may see, and who may be asked to audit: the
+    same few queries however many audits; the children named are logged as listed."""
+    audits = list(
+        CaseAudit.objects.filter(sample=sample)
+        .select_related("case__child", "assigned_to", "completed_by")
+        .order_by("case__child__last_name", "case__child__first_name", "id")
+    )
+    visible = set(
+        gate.visible_to(user, Case.objects.filter(pk__in=[audit.case_id for audit in audits])).values_list(
+            "pk", flat=True
+        )
+    )
+    rows = [QualityAuditRow(audit=audit, visible=audit.case_id in visible) for audit in audits]
+    shown = [row.audit.case.child for row in rows if row.visible]
+    if shown:
+        record_access(
+            user=user, children=shown, action=AccessAction.LISTED, what=f"quality assurance sample {sample.pk}"
+        )
+    return QualitySamplePage(sample=sample, rows=rows, auditors=list(quality_auditors(team_id=sample.team_id)))
+
+
+def case_audit_get_for_user(*, user: User, public_id: uuid.UUID | str) -> CaseAudit:
+    """An audit in the user's team's sample, of a child the user may see; 404 otherwise (missing and forbidden
+    alike). Not logged: `case_audit_viewed` logs the page that shows it."""
+    audit = (
+        CaseAudit.objects.select_related(
+            "sample__team", "case__child", "case__team", "assigned_to__agency", "completed_by__agency"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if audit is None or not _quality_team_member(user, audit.sample.team_id) or not gate.can_see(user, audit.case):
+        raise Http404("No such audit, or not one you may see")
+    return audit
+
+
+def case_audit_viewed(*, user: User, audit: CaseAudit) -> None:
+    record_access(
+        user=user, children=[audit.case.child], action=AccessAction.VIEWED, what=f"quality assurance audit {audit.pk}"
+    )
+
+
+@dataclass(frozen=True)
+class QualityCounts:
+    """A team's sample for a month in figures, no child's identity: audits drawn, audits completed, and the completed
+    ones by grade as (grade, label, audits), every grade, zero or not."""
+
+    drawn: int
+    completed: int
+    by_grade: list[tuple[str, str, int]]
+
+
+def quality_sample_counts(*, team_id: int, year: int, month: int) -> QualityCounts:
+    """The month's quality assurance sample for the monthly report: one aggregate query (zeros if none was drawn)."""
+    done = Q(completed_at__isnull=False)
+    counts = CaseAudit.objects.filter(sample__team_id=team_id, sample__year=year, sample__month=month).aggregate(
+        drawn=Count("id"),
+        completed=Count("id", filter=done),
+        **{f"grade_{grade.value}": Count("id", filter=done & Q(grade=grade)) for grade in AuditGrade},
+    )
+    return QualityCounts(
+        drawn=counts["drawn"],
+        completed=counts["completed"],
+        by_grade=[(grade.value, grade.label, counts[f"grade_{grade.value}"]) for grade in AuditGrade],
+    )

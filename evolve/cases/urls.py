@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evolve.cases import views
+from evolve.cases import quality_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,4 +19,12 @@ urlpatterns = [
     path("<uuid:public_id>/allocations/<uuid:allocation_id>/end/", views.allocation_end_view, name="allocation-end"),
     path("<uuid:public_id>/notes/<uuid:note_id>/share/", views.note_share, name="note-share"),
     path("<uuid:public_id>/<slug:action>/", views.case_action, name="case-action"),
+]
+
+# The monthly quality assurance sample (seed 003).
+
+urlpatterns += [
+    path("quality/", quality_views.quality_samples, name="quality-samples"),
+    path("quality/<uuid:public_id>/", quality_views.quality_sample, name="quality-sample"),
+    path("quality/audit/<uuid:public_id>/", quality_views.case_audit, name="case-audit"),
 ]

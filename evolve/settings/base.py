@@ -260,9 +260,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Reports never built (the broker was down, every retry failed) or missed because the 1st's run was.
     "reports-sweep": {"task": "reporting.reports_sweep_task", "schedule": 3600.0},
+    # Early on the 1st: this month's quality assurance sample for every team (seed 003).
+    "quality-sample-monthly": {
+        "task": "evolve.cases.quality_sample_monthly_task",
+        "schedule": crontab(minute=45, hour=2, day_of_month=1),
+    },
 }
 # The first retry of a failed report build waits this long; each later one twice as long (at most an hour).
 REPORT_RETRY_SECONDS = env.int("REPORT_RETRY_SECONDS", default=60)
+# Seed 003: "every month a cohort of approximately 40 young people are selected for audit and QA checks". The
+# monthly quality assurance sample draws this many of each team's open cases (all of them if fewer are open).
+QA_SAMPLE_SIZE = env.int("QA_SAMPLE_SIZE", default=40)
 
 # Statutory and local timescales, merged over evolve.clock.config.DEFAULTS; give only what this area changes.
 # "review" (e.g. the Head of Service's review of consent dispensed with) has no national default.
