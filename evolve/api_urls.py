@@ -9,4 +9,5 @@ urlpatterns = [
     path("risk/", include("risk.api_urls")),
     path("meetings/", include("meetings.api_urls")),
     path("mapping/", include("mapping.api_urls")),
+    path("reports/", include("reporting.api_urls")),
 ]

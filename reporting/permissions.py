@@ -12,10 +12,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from evolve.accounts.models import Team, User
-from evolve.accounts.roles import Role
-
-TEAM_OWNERS = (Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT)
-OVERSIGHT = (Role.GOVERNANCE, Role.HEAD_OF_SERVICE, Role.SERVICE_MANAGER)
+from evolve.accounts.roles import REPORT_OVERSIGHT_ROLES as OVERSIGHT
+from evolve.accounts.roles import REPORT_OWNER_ROLES as TEAM_OWNERS
 
 
 def report_teams(user: User) -> QuerySet[Team]:

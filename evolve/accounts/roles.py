@@ -27,3 +27,6 @@ FRONT_DOOR_ROLES = frozenset({Role.SPOC_WORKER, Role.TRIAGE_WORKER, Role.TRIAGE_
 MANAGER_ROLES = frozenset({Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT, Role.HEAD_OF_SERVICE, Role.SERVICE_MANAGER})
 # Roles that may record a child.
 CHILD_RECORDING_ROLES = TEAM_ROLES | FRONT_DOOR_ROLES | {Role.CASE_HOLDING_SOCIAL_WORKER}
+# Who reads the monthly reports (aggregates only): the team's own managers, and the area's oversight.
+REPORT_OWNER_ROLES = (Role.TEAM_MANAGER, Role.DETECTIVE_SERGEANT)
+REPORT_OVERSIGHT_ROLES = (Role.GOVERNANCE, Role.HEAD_OF_SERVICE, Role.SERVICE_MANAGER)
