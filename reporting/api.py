@@ -141,6 +141,12 @@ class ReportMeasureSerializer(serializers.Serializer):
     direction = ReportDirectionSerializer(read_only=True)
 
 
+class ReportQualityAssuranceSerializer(serializers.Serializer):
+    drawn = serializers.IntegerField(read_only=True, help_text="Children's files drawn for audit this month")
+    completed = serializers.IntegerField(read_only=True, help_text="Of those, audited")
+    rows = ReportRowSerializer(many=True, read_only=True, help_text="Audited files by grade (of those audited)")
+
+
 class ReportContentSerializer(serializers.Serializer):
     """The figures as built (kept with the report, so an old version reads as it was built): counts only."""
 
@@ -149,6 +155,9 @@ class ReportContentSerializer(serializers.Serializer):
     month_label = serializers.CharField(read_only=True)
     measures = ReportMeasureSerializer(many=True, read_only=True)
     data_quality = ReportRowSerializer(many=True, read_only=True)
+    quality_assurance = ReportQualityAssuranceSerializer(
+        read_only=True, required=False, help_text="The month's audit sample (absent from reports built before it)"
+    )
 
 
 class ReportVersionDetailSerializer(ReportVersionSerializer):

@@ -14,8 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reporting.content import TrendPoint, point_value
 
-WIDTH, HEIGHT = 300, 92
-LEFT, RIGHT, TOP, BOTTOM = 30, 4, 8, 20  # room for the scale on the left and the month labels below
+WIDTH, HEIGHT = 300, 100
+LEFT, RIGHT, TOP, BOTTOM = 30, 4, 16, 20  # room for the scale on the left and the month labels below
 THIS_MONTH = "#1d70b8"  # GOV.UK blue
 EARLIER = "#b1b4b6"  # GOV.UK mid grey
 INK = "#0b0c0c"
@@ -41,10 +41,15 @@ def trend_chart(trend: list[TrendPoint], *, title: str, is_rate: bool) -> SafeSt
         height = plot_h * value / top if top else 0.0
         y = TOP + plot_h - height
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" fill="{colour}"/>')
+        # Every month's figure above its bar, so the chart can be read without a ruler (rates: the percentage).
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{y - 2:.1f}" text-anchor="middle" font-size="7.5" fill="{INK}">'
+            f"{_label(round(value))}</text>"
+        )
     unit = "%" if is_rate else ""
     axis_y = TOP + plot_h
     scale = (
-        f'<text x="{LEFT - 4}" y="{TOP + 7}" text-anchor="end" font-size="9" fill="{INK}">{_label(top)}{unit}</text>'
+        f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="9" fill="{INK}">{_label(top)}{unit}</text>'
         f'<text x="{LEFT - 4}" y="{axis_y}" text-anchor="end" font-size="9" fill="{INK}">0</text>'
         f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - RIGHT}" y2="{axis_y}" stroke="{RULE}" stroke-width="1"/>'
     )

@@ -9,8 +9,10 @@ only). Labels are the measures' own words and agency or order-type names.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict
 
+from evolve.cases.selectors import quality_sample_counts
 from reporting.measures import MEASURES, Figure, Month, Rate, data_quality
 
 TREND_MONTHS = 12  # "each measure against the previous twelve months" (DESIGN.md)
@@ -86,6 +88,18 @@ def report_content(*, team_id: int, team_name: str, year: int, month: int) -> di
             _row(row.key, row.label, row.count, None)
             for row in data_quality(team_id=team_id, year=period.year, month=period.month)
         ],
+        "quality_assurance": _quality_assurance(team_id, period),
+    }
+
+
+def _quality_assurance(team_id: int, period: Month) -> dict[str, Any]:
+    """The month's quality assurance sample (seed 003) in figures: how many files were drawn, how many audited, and
+    the audited ones by grade, each with the audited count as its denominator."""
+    counts = quality_sample_counts(team_id=team_id, year=period.year, month=period.month)
+    return {
+        "drawn": counts.drawn,
+        "completed": counts.completed,
+        "rows": [_row(grade, label, n, counts.completed) for grade, label, n in counts.by_grade],
     }
 
 
@@ -132,7 +146,7 @@ def direction(trend: list[TrendPoint], *, is_rate: bool) -> Direction:
         way, words = "down", f"Down {_number(-change)}{unit} on {trend[-2]['name']}"
     else:
         way, words = "same", f"The same as {trend[-2]['name']}"
-    if earlier:
+    if len(earlier) > 1:  # with one earlier figure, it is the month before's, already said
         average = sum(earlier) / len(earlier)
         suffix = "%" if is_rate else ""
         words += f"; the average of the previous {len(earlier)} months was {_number(average)}{suffix}"
@@ -140,5 +154,6 @@ def direction(trend: list[TrendPoint], *, is_rate: bool) -> Direction:
 
 
 def _number(value: float) -> str:
-    rounded = round(value, 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+    """One decimal place, halves rounded up as a spreadsheet does (0.25 is 0.3), and no ".0" on whole numbers."""
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return str(int(rounded)) if rounded == rounded.to_integral_value() else str(rounded)

@@ -102,6 +102,14 @@ def render_csv(*, content: dict[str, Any]) -> str:
     for row in content["data_quality"]:
         quality = ("Data quality", "data_quality", "Data quality")
         _line(writer, month, quality, row["key"], row["label"], row["count"], None)
+    assurance = content.get("quality_assurance")  # reports built before it was added have none
+    if assurance:
+        head = ("Quality assurance", "quality_assurance", "Quality assurance sample")
+        _line(
+            writer, month, head, "completed", "Files audited of those drawn", assurance["completed"], assurance["drawn"]
+        )
+        for row in assurance["rows"]:
+            _line(writer, month, head, f"grade:{row['key']}", row["label"], row["count"], row["denominator"])
     return out.getvalue()
 
 

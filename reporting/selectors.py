@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -45,11 +45,16 @@ def report_for_user(*, user: User, public_id: str) -> MonthlyReport:
     return report
 
 
-def report_builds_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Asked-for versions with no report yet, asked for long enough ago that their task should have run: what the
-    sweep asks the task for again (the broker was down, or every retry failed)."""
+def report_builds_waiting(
+    *, older_than: timedelta = timedelta(minutes=2), retrying: timedelta = timedelta(minutes=65)
+) -> list[int]:
+    """Asked-for versions with no report yet, asked for long enough ago that their task should have run, and not
+    failed so recently that the task's own retry (at most an hour away) is still to come: what the sweep asks the task
+    for again (the broker was down, or every retry failed). A build already running is left alone by its lock."""
+    now = timezone.now()
     return list(
-        ReportBuild.objects.filter(report__isnull=True, requested_at__lt=timezone.now() - older_than)
+        ReportBuild.objects.filter(report__isnull=True, requested_at__lt=now - older_than)
+        .filter(Q(failed_at__isnull=True) | Q(failed_at__lt=now - retrying))
         .order_by("requested_at")
         .values_list("pk", flat=True)[:100]
     )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from evolve.accounts.models import Team, User
@@ -101,13 +103,44 @@ def report_file_names(build: ReportBuild) -> tuple[str, str]:
     return f"{base}.pdf", f"{base}.csv"
 
 
+# The key space of the PostgreSQL advisory locks taken while a report is built (the other half is the build's id).
+BUILD_LOCK_SPACE = 7_000_007
+
+
+class ReportBeingBuilt(Exception):
+    """Another run is building this report right now (a retry and the sweep's second asking can meet). That run
+    finishes it (or fails and retries itself); two runs writing the same files could remove each other's."""
+
+
 def report_build(*, build_id: int) -> MonthlyReport:
-    """Build one asked-for report, once. Returns the report (the existing one if it was built already)."""
+    """Build one asked-for report, once. Returns the report (the existing one if it was built already); raises
+    ReportBeingBuilt while another run holds the build."""
+    with _build_lock(build_id) as locked:
+        if not locked:
+            raise ReportBeingBuilt(f"Report build {build_id} is being built by another run")
+        return _build(build_id)
+
+
+@contextmanager
+def _build_lock(build_id: int) -> Iterator[bool]:
+    """A session-level advisory lock for the build, held while it renders and stores (no transaction stays open)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [BUILD_LOCK_SPACE, build_id])
+        locked = bool(cursor.fetchone()[0])
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [BUILD_LOCK_SPACE, build_id])
+
+
+def _build(build_id: int) -> MonthlyReport:
     build = ReportBuild.objects.select_related("team").get(pk=build_id)
     existing = MonthlyReport.objects.filter(build=build).first()
     if existing is not None:
         return existing
-    ReportBuild.objects.filter(pk=build.pk).update(attempts=build.attempts + 1)
+    ReportBuild.objects.filter(pk=build.pk).update(attempts=F("attempts") + 1)
     content = report_content(team_id=build.team_id, team_name=build.team.name, year=build.year, month=build.month)
     built_at = timezone.now()
     pdf = render_pdf(content=content, version=build.version, built_at=built_at)
@@ -120,9 +153,9 @@ def report_build(*, build_id: int) -> MonthlyReport:
             if storage.exists(name):  # left by a run that died after writing and before recording it
                 storage.delete(name)
             stored = storage.save(name, ContentFile(data))
+            written.append(stored)  # before the check: a file stored under another name is this run's to remove
             if stored != name:
                 raise RuntimeError("The report file could not be stored under its own name")
-            written.append(stored)
         with transaction.atomic():
             report, created = MonthlyReport.objects.get_or_create(
                 build=build,

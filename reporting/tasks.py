@@ -6,17 +6,20 @@ from celery import shared_task
 from django.conf import settings
 
 from reporting.selectors import report_builds_waiting
-from reporting.services import report_build, report_failed, reports_schedule
+from reporting.services import ReportBeingBuilt, report_build, report_failed, reports_schedule
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="reporting.report_build_task", acks_late=True, max_retries=6)
-def report_build_task(self, build_id: int) -> int:  # type: ignore[no-untyped-def]
+def report_build_task(self, build_id: int) -> int | None:  # type: ignore[no-untyped-def]
     """Build one asked-for monthly report. Idempotent (one report per version); on failure the reports page says so
     and the task retries with backoff; the hourly sweep picks up anything left."""
     try:
         report = report_build(build_id=build_id)
+    except ReportBeingBuilt:
+        logger.info("Report build %s left to the run already building it", build_id)
+        return None
     except Exception as error:
         logger.exception("Building report %s failed", build_id)
         report_failed(build_id=build_id, error=error)

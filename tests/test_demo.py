@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -54,8 +56,18 @@ from mapping.models import (
 )
 from mapping.selectors import intelligence_pack, linked_children, people_of_concern_for_user
 from referrals.models import Referral
+from reporting.models import MonthlyReport, ReportBuild
+from reporting.selectors import report_builds_for_user
+from reporting.services import last_month
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    """The demo's report files in each test's own folder."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 def test_seed_demo_makes_a_user_for_every_role_and_prints_the_logins() -> None:
@@ -315,3 +327,26 @@ def test_the_demo_maps_people_and_places_around_the_children_and_pursues_them() 
     )
     review = _sign_in(Client(), "tm").get("/cases/review/").content.decode()
     assert 'data-testid="missing-often"' in review and "Missing 3 times in the last 90 days" in review
+
+
+def test_the_demo_has_last_months_report_built_once(media: Path) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # a second run asks for and builds nothing more
+    month = last_month()
+    build = ReportBuild.objects.get()
+    assert (build.team.name, build.year, build.month, build.version, build.requested_by) == (
+        "Evolve",
+        month.year,
+        month.month,
+        1,
+        None,
+    )
+    report = MonthlyReport.objects.get(build=build)
+    assert report.content["month_label"] == str(month) and len(report.content["measures"]) == 12
+    stored = sorted(path.relative_to(media).as_posix() for path in media.rglob("*") if path.is_file())
+    assert stored == sorted([report.csv_name, report.pdf_name])
+    assert (media / report.pdf_name).read_bytes().startswith(b"%PDF-")
+    # The demo's readers see it; a practitioner does not.
+    for username in ("tm", "ds", "governance", "headofservice"):
+        assert list(report_builds_for_user(user=_user(username))) == [build], username
+    assert not report_builds_for_user(user=_user("socialworker")).exists()

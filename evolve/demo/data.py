@@ -57,6 +57,7 @@ from mapping.services import (
     missing_episode_record,
     prosecution_record,
 )
+from reporting.services import last_month, report_build, report_request
 
 if TYPE_CHECKING:
     from referrals.models import Referral
@@ -143,7 +144,7 @@ SCHOOLS = ["Riverside Academy", "Hillcrest School", "Valley College", ""]
 @transaction.atomic
 def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
     """Idempotent: users and their backup codes are reset, children are added only once, and so is the Evolve team's
-    work on the referrals co-allocated to it (the daily review and the children's cases)."""
+    work on the referrals co-allocated to it (the daily review and the children's cases) and last month's report."""
     agencies = {}
     for name, short_name, kind in TEAM_AGENCIES + OTHER_AGENCIES:
         agencies[short_name], _ = Agency.objects.update_or_create(
@@ -178,7 +179,16 @@ def seed_demo(*, children: int = 36, seed: int = 2026) -> list[DemoUser]:
         _seed_evolve_work(users=users, team=team, rng=random.Random(seed))
     if not Group.objects.filter(team=team, name=DEMO_GROUP).exists():
         _seed_mapping(users=users, team=team)
+    _seed_report(team=team)
     return DEMO_USERS
+
+
+def _seed_report(*, team: Team) -> None:
+    """Last month's report, as the schedule builds it early on the 1st, so the reports page has one to open. Asked for
+    once (the schedule's request is idempotent) and built once (building a built report returns it)."""
+    month = last_month()
+    build = report_request(team_id=team.pk, year=month.year, month=month.month, by=None)
+    report_build(build_id=build.pk)
 
 
 def _seed_children(*, users: dict[str, User], count: int, rng: random.Random) -> None:

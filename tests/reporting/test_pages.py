@@ -349,7 +349,7 @@ def test_the_report_page_shows_every_measure_and_the_data_quality_and_names_no_c
     content = page[page.index("<h1") : page.index("</main>")]
     headings = [line.split(">")[0] for line in content.split("<h")[1:] if line[:1] in "123456"]
     levels = [int(h[0]) for h in headings]
-    assert levels.count(1) == 1 and levels.count(2) == 6 and levels.count(3) == len(MEASURES)
+    assert levels.count(1) == 1 and levels.count(2) == 7 and levels.count(3) == len(MEASURES)
     assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
     for name in CHILD_NAMES:
         assert name not in page
