@@ -40,7 +40,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.models import Child
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.api import invalid, refused, valid_input, with_refusals
+from evolve.ui.api import invalid, named_enum, refused, valid_input, with_refusals
 from mapping.models import (
     Confidence,
     Disruption,
@@ -114,33 +114,20 @@ RENAMED = {"restricted_to_agency": "restricted"}
 # Enums named for this app, so the schema's enums never collide with other apps' fields of the same name.
 
 
-class EnumChoiceField(serializers.ChoiceField):
-    enum_choices: list[tuple[str, str]] = []
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.enum_choices, **kwargs)
-
-
-def _enum(component_name: str, choices: list[tuple[str, str]]) -> type[EnumChoiceField]:
-    field = type(f"{component_name}Field", (EnumChoiceField,), {"enum_choices": choices})
-    schema = {"type": "string", "enum": [value for value, _ in choices]}
-    return extend_schema_field(schema, component_name=component_name)(field)
-
-
 RECORD_KINDS = [(value, label) for value, label in EntityKind.choices if value != EntityKind.CHILD]
-EntityKindField = _enum("MappingEntityKindEnum", list(EntityKind.choices))
-RecordKindField = _enum("MappingRecordKindEnum", RECORD_KINDS)
-LinkKindField = _enum("MappingLinkKindEnum", list(LinkKind.choices))
-ConfidenceField = _enum("MappingConfidenceEnum", list(Confidence.choices))
-LocationTypeField = _enum("MappingLocationTypeEnum", list(LocationType.choices))
-ProsecutionOutcomeField = _enum("ProsecutionOutcomeEnum", list(ProsecutionOutcome.choices))
-ConcludedOutcomeField = _enum(
+EntityKindField = named_enum("MappingEntityKindEnum", list(EntityKind.choices))
+RecordKindField = named_enum("MappingRecordKindEnum", RECORD_KINDS)
+LinkKindField = named_enum("MappingLinkKindEnum", list(LinkKind.choices))
+ConfidenceField = named_enum("MappingConfidenceEnum", list(Confidence.choices))
+LocationTypeField = named_enum("MappingLocationTypeEnum", list(LocationType.choices))
+ProsecutionOutcomeField = named_enum("ProsecutionOutcomeEnum", list(ProsecutionOutcome.choices))
+ConcludedOutcomeField = named_enum(
     "ProsecutionConcludedOutcomeEnum",
     [(value, label) for value, label in ProsecutionOutcome.choices if value != ProsecutionOutcome.PENDING],
 )
-DisruptionKindField = _enum("DisruptionKindEnum", list(DisruptionKind.choices))
-DisruptionOutcomeField = _enum("DisruptionOutcomeEnum", list(DisruptionOutcome.choices))
-RecordedOutcomeField = _enum(
+DisruptionKindField = named_enum("DisruptionKindEnum", list(DisruptionKind.choices))
+DisruptionOutcomeField = named_enum("DisruptionOutcomeEnum", list(DisruptionOutcome.choices))
+RecordedOutcomeField = named_enum(
     "DisruptionRecordedOutcomeEnum",
     [(value, label) for value, label in DisruptionOutcome.choices if value != DisruptionOutcome.IN_FORCE],
 )

@@ -35,6 +35,7 @@ from evolve.cases.selectors import agenda_candidates, case_for_team_child
 from evolve.cases.services import allocation_add, risk_level_agree, strategy_discussion_held
 from evolve.chronology.services import chronology_record
 from evolve.clock.selectors import deadlines_for_subjects
+from evolve.jobs import send_after_commit
 from evolve.notifications.services import notify
 from evolve.people.models import Child
 from mapping.selectors import disruption_targets_for_user
@@ -564,13 +565,7 @@ def _child_part(item: AgendaItem) -> str:
 def _ask_for_minutes(meeting_id: int) -> None:
     from meetings.tasks import minutes_build_task
 
-    def dispatch() -> None:
-        try:
-            minutes_build_task.apply_async(args=(meeting_id,), retry=False)
-        except Exception:  # the broker is down: the beat sweep builds them when it is back
-            logger.warning("Minutes for meeting %s left for the sweep: broker unavailable", meeting_id)
-
-    transaction.on_commit(dispatch)
+    send_after_commit(minutes_build_task, meeting_id, left_for="the minutes sweep")
 
 
 def _clock_open(meeting: Meeting) -> bool:

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evolve.accounts.models import User
-from evolve.ui.api import valid_input, with_refusals
+from evolve.ui.api import named_enum, valid_input, with_refusals
 from reporting.measures import Month, Section
 from reporting.models import DownloadFormat, ReportBuild
 from reporting.permissions import may_read_reports, may_rebuild
@@ -44,26 +44,13 @@ REBUILDERS_ONLY = "Only the team's manager or detective sergeant can build a rep
 # Enums named for this app, so the schema's enums never collide with other apps' fields of the same name.
 
 
-class EnumChoiceField(serializers.ChoiceField):
-    enum_choices: list[tuple[str, str]] = []
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.enum_choices, **kwargs)
-
-
-def _enum(component_name: str, choices: list[tuple[str, str]]) -> type[EnumChoiceField]:
-    field = type(f"{component_name}Field", (EnumChoiceField,), {"enum_choices": choices})
-    schema = {"type": "string", "enum": [value for value, _ in choices]}
-    return extend_schema_field(schema, component_name=component_name)(field)
-
-
 BUILT, WAITING, FAILED = "built", "waiting", "failed"
-ReportStatusField = _enum(
+ReportStatusField = named_enum(
     "ReportStatusEnum",
     [(BUILT, "Built"), (WAITING, "Waiting to be built"), (FAILED, "The last attempt failed (it is tried again)")],
 )
-ReportSectionField = _enum("ReportSectionEnum", [(section.name, section.value) for section in Section])
-ReportDirectionField = _enum(
+ReportSectionField = named_enum("ReportSectionEnum", [(section.name, section.value) for section in Section])
+ReportDirectionField = named_enum(
     "ReportDirectionEnum",
     [("up", "Up"), ("down", "Down"), ("same", "The same"), ("none", "Nothing to compare with")],
 )

@@ -21,6 +21,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from evolve.accounts.models import Team, User
+from evolve.jobs import send_after_commit
 from evolve.uploads.storage import private_storage
 from reporting.content import report_content
 from reporting.document import render_csv, render_pdf
@@ -89,13 +90,7 @@ def reports_schedule(today: date | None = None) -> list[ReportBuild]:
 def _ask_for_build(build_id: int) -> None:
     from reporting.tasks import report_build_task
 
-    def dispatch() -> None:
-        try:
-            report_build_task.apply_async(args=(build_id,), retry=False)
-        except Exception:  # the broker is down: the hourly sweep asks again when it is back
-            logger.warning("Report build %s left for the sweep: broker unavailable", build_id)
-
-    transaction.on_commit(dispatch)
+    send_after_commit(report_build_task, build_id, left_for="the hourly report sweep")
 
 
 def report_file_names(build: ReportBuild) -> tuple[str, str]:

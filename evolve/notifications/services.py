@@ -8,9 +8,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 
+from evolve.jobs import send_after_commit
 from evolve.notifications.models import Notification
 
 if TYPE_CHECKING:
@@ -29,14 +29,7 @@ def notify(*, users: Iterable[User], subject: str, body: str, url: str = "", ema
     )
     if email and created:
         ids = [notification.pk for notification in created]
-
-        def dispatch() -> None:
-            try:
-                notification_email_task.apply_async(args=(ids,), retry=False)
-            except Exception:  # the broker is down: the outbox sweep sends them later
-                logger.warning("Notification emails %s left in the outbox: broker unavailable", ids)
-
-        transaction.on_commit(dispatch)
+        send_after_commit(notification_email_task, ids, left_for="the notification outbox sweep")
     return created
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -50,3 +50,18 @@ def refused(error: Exception) -> Response:
     if current is not None:
         return Response({"detail": str(error), "version": current.version}, status=status.HTTP_409_CONFLICT)
     return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    enum_choices: list[tuple[str, str]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self.enum_choices, **kwargs)
+
+
+def named_enum(component_name: str, choices: list[tuple[str, str]]) -> type[EnumChoiceField]:
+    """A choice field whose enum has its own name in the OpenAPI schema (an app's "kind" never collides with
+    another's field of the same name)."""
+    field = type(f"{component_name}Field", (EnumChoiceField,), {"enum_choices": choices})
+    schema = {"type": "string", "enum": [value for value, _ in choices]}
+    return extend_schema_field(schema, component_name=component_name)(field)

@@ -76,6 +76,23 @@ from tests.referrals.conftest import COMPLETE, people
 __all__ = ["crew", "decide", "health", "people"]
 
 
+# Each measure's total for March 2025 (the table above).
+MARCH_TOTALS = {
+    "1": 6,
+    "2": 4,
+    "3": 3,
+    "4": 3,
+    "5": 3,
+    "6": 2,
+    "7": 3,
+    "8": 2,
+    "9": 3,
+    "missing": 3,
+    "intelligence": 4,
+    "positive_outcomes": 2,
+}
+
+
 def london(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 

@@ -45,25 +45,11 @@ from reporting.services import (
 )
 from reporting.tasks import report_build_task
 from tests.factories import TeamFactory, UserFactory
-from tests.reporting.conftest import MonthOfWork, london
+from tests.reporting.conftest import MARCH_TOTALS, MonthOfWork, london
 
 pytestmark = pytest.mark.django_db
 
 # Known answers for March 2025 and February 2025 (tests/reporting/conftest.py, and test_measures.py for each).
-MARCH_TOTALS = {
-    "1": 6,
-    "2": 4,
-    "3": 3,
-    "4": 3,
-    "5": 3,
-    "6": 2,
-    "7": 3,
-    "8": 2,
-    "9": 3,
-    "missing": 3,
-    "intelligence": 4,
-    "positive_outcomes": 2,
-}
 FEBRUARY_TOTALS = {
     "1": 1,  # G reached Evolve on 10 February
     "2": 1,  # G decided on 11 February
