@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 
+from reporting.services import EARLIEST_YEAR, LATEST_YEAR
+
+MONTH = re.compile(r"[0-9]{1,2}")
+YEAR = re.compile(r"[0-9]{4}")
 MONTH_MESSAGE = "Enter the month as a number from 1 to 12, like 3 for March"
 YEAR_MESSAGE = "Enter the year as 4 digits, like 2025"
 
@@ -13,8 +18,8 @@ YEAR_MESSAGE = "Enter the year as 4 digits, like 2025"
 class RebuildForm(forms.Form):
     """Whether the month has ended, and whether the user may build it, is the service's to say (`report_request`)."""
 
-    month = forms.CharField(required=False, max_length=2)
-    year = forms.CharField(required=False, max_length=4)
+    month = forms.CharField(required=False)
+    year = forms.CharField(required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -22,10 +27,13 @@ class RebuildForm(forms.Form):
         year = str(cleaned.get("year") or "").strip()
         if not month and not year:
             raise forms.ValidationError("Enter the month and year of the report to build again", code="required")
-        if not month.isdigit() or not 1 <= int(month) <= 12:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() cannot read.
+        if not MONTH.fullmatch(month) or not 1 <= int(month) <= 12:
             self.add_error("month", MONTH_MESSAGE)
-        if not (year.isdigit() and len(year) == 4):
+        if not YEAR.fullmatch(year):
             self.add_error("year", YEAR_MESSAGE)
+        elif not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+            self.add_error("year", f"Enter a year from {EARLIEST_YEAR}")
         if not self.errors:
             cleaned["month"], cleaned["year"] = int(month), int(year)
         return cleaned

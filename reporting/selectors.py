@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -45,6 +45,19 @@ def report_for_user(*, user: User, public_id: str) -> MonthlyReport:
     return report
 
 
+def superseded() -> Exists:
+    """True for a build when a later version of the same team and month has been built: its failure no longer
+    matters, and the sweep need not build it (it would count later data than the version that replaced it)."""
+    return Exists(
+        MonthlyReport.objects.filter(
+            build__team_id=OuterRef("team_id"),
+            build__year=OuterRef("year"),
+            build__month=OuterRef("month"),
+            build__version__gt=OuterRef("version"),
+        )
+    )
+
+
 def report_builds_waiting(
     *, older_than: timedelta = timedelta(minutes=2), retrying: timedelta = timedelta(minutes=65)
 ) -> list[int]:
@@ -55,6 +68,7 @@ def report_builds_waiting(
     return list(
         ReportBuild.objects.filter(report__isnull=True, requested_at__lt=now - older_than)
         .filter(Q(failed_at__isnull=True) | Q(failed_at__lt=now - retrying))
+        .exclude(superseded())
         .order_by("requested_at")
         .values_list("pk", flat=True)[:100]
     )

@@ -32,6 +32,7 @@ from reporting.permissions import may_rebuild, report_teams
 logger = logging.getLogger(__name__)
 
 EARLIEST_YEAR = 2000
+LATEST_YEAR = 9998  # Month's bounds stop at 9999, whose December has no "next month"
 
 
 class ReportRefused(Exception):
@@ -45,12 +46,12 @@ def last_month(today: date | None = None) -> Month:
 
 
 def _check_month(year: int, month: int) -> Month:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ReportRefused(f"Reports start in {EARLIEST_YEAR}: enter a year from {EARLIEST_YEAR}.")
     try:
         period = Month(year, month)
     except ValueError as error:
         raise ReportRefused("Choose a month from 1 to 12.") from error
-    if period.year < EARLIEST_YEAR:
-        raise ReportRefused(f"Reports start in {EARLIEST_YEAR}.")
     if period.end > timezone.now():
         raise ReportRefused(f"{period} has not ended yet: a report can be built once the month is over.")
     return period

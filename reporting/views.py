@@ -31,6 +31,7 @@ from reporting.selectors import (
     report_builds_for_user,
     report_downloads,
     report_for_user,
+    superseded,
 )
 from reporting.services import ReportRefused, report_download_record, report_request
 
@@ -76,7 +77,7 @@ def _list_page(request: HttpRequest, user: User, form: RebuildForm | None = None
             BuildRow(build=build, report=None)
             for build in builds.filter(
                 year=newest["year"], month=newest["month"], failed_at__isnull=False, report__isnull=True
-            )
+            ).exclude(superseded())
         ]
         if newest
         else []

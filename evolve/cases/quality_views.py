@@ -106,12 +106,18 @@ def case_audit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     audit = case_audit_get_for_user(user=user, public_id=public_id)
     posted = request.method == "POST"
-    # Refused here only for who they are: an audit completed meanwhile is the service's conflict (text kept).
-    if posted and not may_work_on_audit(user, audit):
-        raise PermissionDenied("This audit is not yours to complete.")
+    # Someone no longer allowed (the audit was given to another auditor while they wrote) is refused, but shown what
+    # they wrote so that nothing is lost; an audit completed meanwhile is the service's conflict (text kept too).
+    forbidden = posted and not may_work_on_audit(user, audit)
     form = AuditForm(request.POST if posted else None, initial=AuditForm.initial_for(audit))
     version, refusal, theirs = audit.version, "", None
-    if posted:
+    if forbidden:
+        holder = audit.assigned_to.display_name if audit.assigned_to else "someone else"
+        refusal = (
+            f"This audit is no longer yours to complete (it is assigned to {holder}). Nothing was saved: what you "
+            "wrote is below, to copy."
+        )
+    elif posted:
         version = posted_version(request)
         completing = "complete" in request.POST
         if form.is_valid():
@@ -155,5 +161,5 @@ def case_audit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         # Keep what the user wrote on the page even when they may no longer save it (someone completed it).
         "show_form": may_complete_audit(user, audit) or posted,
     }
-    status = 409 if refusal else (400 if posted else 200)
+    status = 403 if forbidden else (409 if refusal else (400 if posted else 200))
     return render(request, "cases/quality_audit.html", context, status=status)

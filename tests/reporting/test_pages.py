@@ -281,7 +281,7 @@ def _next_month() -> tuple[int, int]:
     [
         ({"month": "13", "year": "2025"}, "Enter the month as a number from 1 to 12"),
         ({"month": "0", "year": "2025"}, "Enter the month as a number from 1 to 12"),
-        ({"month": "3", "year": "1999"}, "Reports start in 2000."),
+        ({"month": "3", "year": "1999"}, "Enter a year from 2000"),
         ({"month": "3", "year": "25"}, "Enter the year as 4 digits"),
         ({"month": "March", "year": "2025"}, "Enter the month as a number from 1 to 12"),
         ({"month": "", "year": ""}, "Enter the month and year of the report to build again"),

@@ -695,3 +695,15 @@ def test_the_report_counts_the_months_quality_assurance_audits_by_grade_and_name
     # April has no sample.
     april = report_content(team_id=month_of_work.team.pk, team_name="Evolve", year=2025, month=4)
     assert (april["quality_assurance"]["drawn"], april["quality_assurance"]["completed"]) == (0, 0)
+
+
+def test_the_sweep_does_not_build_a_failed_version_once_a_later_one_is_built(team: Team, media: Path) -> None:
+    """Built late, the failed version would count later data than the version that replaced it."""
+    failed = _march(team)
+    report_failed(build_id=failed.pk, error=OSError())
+    tm = UserFactory.create(roles=[Role.TEAM_MANAGER], team=team)
+    later = _march(team, by=tm)
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert report_builds_waiting() == [failed.pk, later.pk]
+        report_build(build_id=later.pk)
+        assert report_builds_waiting() == []
