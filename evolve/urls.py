@@ -24,6 +24,7 @@ urlpatterns = [
     path("mapping/", include("mapping.urls")),
     path("meetings/", include("meetings.urls")),
     path("reports/", include("reporting.urls")),
+    path("data-protection/", include("dataprotection.urls")),
     path("notifications/", include("evolve.notifications.urls")),
     path("api/", include("evolve.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "meetings",
     "mapping",
     "reporting",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "evolve.access.api.exception_handler",
+    # Rate limits on the API, counted in the cache (Redis): per signed-in user, and per address before sign-in.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/minute"),
+        "anon": env.str("API_RATE_ANON", default="30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Evolve API",
@@ -258,6 +268,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reporting.reports_monthly_task",
         "schedule": crontab(minute=30, hour=2, day_of_month=1),
     },
+    # Records whose retention period has run out go on the data protection officer's review list (nothing is deleted
+    # without a recorded decision).
+    "retention-review": {
+        "task": "dataprotection.retention_review_task",
+        "schedule": crontab(minute=15, hour=3),
+    },
     # Reports never built (the broker was down, every retry failed) or missed because the 1st's run was.
     "reports-sweep": {"task": "reporting.reports_sweep_task", "schedule": 3600.0},
     # Early on the 1st: this month's quality assurance sample for every team (seed 003).
@@ -266,6 +282,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=45, hour=2, day_of_month=1),
     },
 }
+# Issue 8. Break-glass: how long an emergency opening of a restricted record lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
+# Password reset requests allowed per address and per account in an hour (beside django-axes on sign-in).
+PASSWORD_RESET_LIMIT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_HOUR", default=5)
 # The first retry of a failed report build waits this long; each later one twice as long (at most an hour).
 REPORT_RETRY_SECONDS = env.int("REPORT_RETRY_SECONDS", default=60)
 # Seed 003: "every month a cohort of approximately 40 young people are selected for audit and QA checks". The

@@ -8,6 +8,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("DEMO_DATA_ALLOWED", "true")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# The suite makes many API requests from one address in a minute; the rate-limit tests set their own low rates.
+os.environ.setdefault("API_RATE_USER", "100000/minute")
+os.environ.setdefault("API_RATE_ANON", "100000/minute")
 
 from evolve.settings.base import *  # noqa: F403
 
