@@ -3,6 +3,8 @@
 Only evolve.access imports guardian: everything else asks the gate (evolve.access.gate) or the grant services.
 """
 
+import uuid
+
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -75,3 +77,62 @@ class InformationShare(models.Model):
             agency = f" ({self.to_user.agency.short_name})" if self.to_user.agency else ""
             return f"{self.to_user.display_name}{agency}"
         return self.to_agency.name if self.to_agency else ""
+
+
+class BreakGlassOutcome(models.TextChoices):
+    APPROPRIATE = "appropriate", "Appropriate: the emergency justified opening the record"
+    NOT_APPROPRIATE = "not_appropriate", "Not appropriate: the record should not have been opened"
+
+
+class BreakGlassAccess(models.Model):
+    """An emergency opening of a record restricted to another agency ("break-glass"): who, why, until when, and the
+    owning agency's manager's review of it. While `expires_at` is in the future the child counts as granted to `user`
+    (evolve.access.grants.granted_children); after it the record closes again by itself.
+
+    The opening cannot be changed or deleted, and a review is recorded once (a database trigger, migration 0004)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, related_name="+", help_text="The opener's agency"
+    )
+    child = models.ForeignKey("people.Child", on_delete=models.PROTECT, related_name="+")
+    owning_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The agency the record was restricted to when it was opened: its managers review the opening",
+    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    opened_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    review_outcome = models.CharField(max_length=20, choices=BreakGlassOutcome.choices, blank=True)
+    review_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = "break-glass opening"
+        indexes = [
+            models.Index(fields=["user", "expires_at"], name="break_glass_user_expires"),
+            models.Index(fields=["owning_agency", "reviewed_at"], name="break_glass_review_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("opened_at")), name="break_glass_ends"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(reviewed_at__isnull=True, reviewed_by__isnull=True, review_outcome="")
+                    | models.Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~models.Q(review_outcome="")
+                ),
+                name="break_glass_review_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass {self.pk}: user {self.user_id} child {self.child_id}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None

@@ -10,6 +10,7 @@ class AccessAction(models.TextChoices):
     UPDATED = "updated", "Changed"
     GRANTED = "granted", "Access granted"
     EXPORTED = "exported", "Exported"
+    BREAK_GLASS = "break_glass", "Opened in an emergency (break-glass)"
 
 
 class AccessLogEntry(models.Model):
@@ -22,6 +23,9 @@ class AccessLogEntry(models.Model):
     action = models.CharField(max_length=20, choices=AccessAction.choices)
     what = models.CharField(max_length=500, help_text="What was seen or changed")
     where = models.CharField(max_length=200, help_text="The page or API endpoint")
+    # Hash chain (evolve.audit.chain, ADR 0012): set by a database trigger on INSERT, whatever the caller passes.
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -22,6 +22,9 @@ class ChronologyEntry(models.Model):
     restricted_to_agency = models.ForeignKey(
         "accounts.Agency", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Hash chain (evolve.audit.chain, ADR 0012): set by a database trigger on INSERT, whatever the caller passes.
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -5,14 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access import gate
+from evolve.access.breakglass import (
+    MAX_OPEN_AT_ONCE,
+    REASON_MIN_LENGTH,
+    break_glass_child_for_user,
+    break_glass_child_visible,
+    break_glass_open,
+    break_glass_open_for,
+    break_glass_review_detail,
+    break_glass_review_get_for_user,
+    break_glass_review_record,
+    break_glass_reviews_for_user,
+    may_review_break_glass,
+)
 from evolve.access.grants import child_grantees
+from evolve.access.models import BreakGlassAccess, BreakGlassOutcome
 from evolve.accounts.models import User
 from evolve.accounts.selectors import user_get_active_by_username
 from evolve.audit.selectors import access_log_for_child
@@ -50,6 +66,7 @@ def _user(request: HttpRequest) -> User:
 
 @require_GET
 def child_list(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     user = _user(request)
     search = request.GET.get("q", "").strip()[:200]
     page = Paginator(child_list_for_user(user=user, search=search), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -99,9 +116,13 @@ def child_create_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def child_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _user(request)
-    child = child_get_for_user(user=user, public_id=public_id)
+    try:
+        child = child_get_for_user(user=user, public_id=public_id)
+    except Http404:
+        return _restricted_or_404(request, public_id)
     context = {
         "child": child,
+        "emergency_opening": break_glass_open_for(user=user, child=child),
         "may_change": may_change_child(user, child),
         "may_read_access_report": may_read_access_report(user, child),
         "alias_form": ChildAliasForm(),
@@ -252,3 +273,110 @@ def child_access_grant_create(request: HttpRequest, public_id: str) -> HttpRespo
                 messages.success(request, f"{grantee.display_name} can now see this record")
                 return redirect("people:child-access-report", public_id=child.public_id)
     return _access_report(request, child, form, status=400)
+
+
+# Break-glass: opening a record restricted to another agency in an emergency (evolve.access.breakglass).
+
+
+def _restricted_or_404(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A member of the child's own team learns the record is restricted, and may open it in an emergency; for
+    anyone else it stays the plain 404, so an id reveals nothing."""
+    child = break_glass_child_for_user(user=_user(request), public_id=public_id)
+    if child is None:
+        raise Http404("No such record, or not one you may see")
+    return render(request, "people/breakglass_restricted.html", {"child": child}, status=404)
+
+
+class BreakGlassForm(forms.Form):
+    # Not required here: the service checks both, with one set of messages for every caller.
+    reason = forms.CharField(
+        label="Why you need to open this record now",
+        help_text=(
+            f"At least {REASON_MIN_LENGTH} characters. Say what the emergency is and why it cannot wait for the "
+            "record's agency to give you access. This is recorded in the access log with your name."
+        ),
+        widget=forms.Textarea,
+        required=False,
+        strip=True,
+    )
+    understood = forms.BooleanField(
+        label="I understand this is logged and my manager and the owning agency's manager will review it",
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def child_break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    child = break_glass_child_for_user(user=user, public_id=public_id)
+    if child is None:
+        raise Http404("No such record, or not one you may see")
+    if break_glass_child_visible(user=user, child=child):
+        return redirect("people:child-detail", public_id=child.public_id)  # already open to them: nothing to break
+    form = BreakGlassForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            break_glass_open(
+                user=user,
+                child=child,
+                reason=form.cleaned_data["reason"],
+                understood=bool(form.cleaned_data["understood"]),
+            )
+        except ValidationError as error:
+            form_show_service_errors(form, error)
+        else:
+            return redirect("people:child-detail", public_id=child.public_id)
+    context = {"form": form, "child": child, "max_open": MAX_OPEN_AT_ONCE, "minutes": settings.BREAK_GLASS_MINUTES}
+    return render(request, "people/breakglass_open.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def breakglass_review_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not may_review_break_glass(user):
+        raise PermissionDenied("Only managers review emergency openings of records restricted to their agency.")
+    page = Paginator(break_glass_reviews_for_user(user=user), 50).get_page(request.GET.get("page"))
+    return render(request, "people/breakglass_review_list.html", {"page": page})
+
+
+class BreakGlassReviewForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Was opening the record appropriate?",
+        choices=BreakGlassOutcome.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": "Choose whether opening the record was appropriate"},
+    )
+    notes = forms.CharField(
+        label="Notes",
+        help_text="Required if it was not appropriate. The person who opened it and their manager may be told.",
+        widget=forms.Textarea,
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def breakglass_review(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    opening = break_glass_review_get_for_user(user=user, public_id=public_id)
+    form = BreakGlassReviewForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            break_glass_review_record(
+                opening=opening, by=user, outcome=form.cleaned_data["outcome"], notes=form.cleaned_data["notes"]
+            )
+        except ValidationError as error:
+            form_show_service_errors(form, error)
+            opening = break_glass_review_get_for_user(user=user, public_id=public_id)  # someone may have reviewed it
+        else:
+            messages.success(request, "Review recorded")
+            return redirect("people:breakglass-review-list")
+    return _breakglass_review_page(request, user, opening, form)
+
+
+def _breakglass_review_page(
+    request: HttpRequest, user: User, opening: BreakGlassAccess, form: BreakGlassReviewForm
+) -> HttpResponse:
+    detail = break_glass_review_detail(user=user, opening=opening)
+    context = {"detail": detail, "opening": detail.opening, "form": form}
+    return render(request, "people/breakglass_review.html", context, status=400 if form.errors else 200)
