@@ -6,3 +6,7 @@ class DataProtectionConfig(AppConfig):
 
     name = "dataprotection"
     verbose_name = "Data protection"
+
+    def ready(self) -> None:
+        # Registers the data protection records' access policies with the gate.
+        from dataprotection import permissions  # noqa: F401

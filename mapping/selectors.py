@@ -740,3 +740,201 @@ def links_recorded_by_source_agency(*, team_id: int, start: datetime, end: datet
         .order_by("source_agency__name", "source_agency_id")
     )
     return [(row["source_agency_id"], row["source_agency__name"], row["links"]) for row in rows]
+
+
+# Subject access and retention (dataprotection) ----------------------------------------------------------------------
+# What the mapping holds about one child, as plain data, for the data protection officer's export: the links that
+# touch the child (with each one's earlier states), the child's missing episodes, the investigations that name the
+# child and the disruptions that protect them. The other end of a link, and every record in an episode or an
+# investigation, is named when it is a person, place, vehicle, group or online identity; another child is only ever
+# "Another child". Not read through a user's gate: the export is the data controller's, and `dataprotection` calls
+# these only after checking the manager asking may see the child. Then, for the retention rules, when the police
+# intelligence about each child was last recorded or changed.
+
+from django.db.models import Max  # noqa: E402
+
+from evolve.accounts.models import Agency  # noqa: E402
+
+ANOTHER_CHILD = "Another child"
+
+
+def _subject_access_who(user: User | None) -> str:
+    if user is None:
+        return ""
+    agency = getattr(user, "agency", None)
+    return f"{user.display_name} ({agency.short_name})" if agency else user.display_name
+
+
+def _subject_access_named(entity: Entity | None, child_id: int) -> str:
+    """A record as the export names it: its label and kind; the child themselves as "This child"; any other child
+    as "Another child" (never their name, which is not in an entity's label anyway, nor their record's id)."""
+    if entity is None:
+        return ""
+    if entity.kind == EntityKind.CHILD:
+        return "This child" if entity.child_id == child_id else ANOTHER_CHILD
+    return f"{entity.label} ({entity.get_kind_display().lower()})"
+
+
+def _subject_access_restriction(agency: Agency | None) -> str:
+    return agency.name if agency else ""
+
+
+def subject_access_mapping(*, child_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Links, missing episodes, investigations and disruptions about the child. Ten queries at most."""
+    revisions = LinkRevision.objects.select_related("source_agency", "restricted_to_agency", "recorded_by__agency")
+    links = (
+        Link.objects.filter(Q(a__child_id=child_id) | Q(b__child_id=child_id))
+        .select_related(
+            "a",
+            "b",
+            "team",
+            "source_agency",
+            "restricted_to_agency",
+            "created_by__agency",
+            "updated_by__agency",
+            "withdrawn_by__agency",
+        )
+        .prefetch_related(Prefetch("revisions", queryset=revisions.order_by("version")))
+        .order_by("created_at", "id")
+    )
+    episodes = (
+        MissingEpisode.objects.filter(child_id=child_id)
+        .select_related("team", "found_at", "created_by__agency")
+        .prefetch_related("linked")
+        .order_by("started_at", "id")
+    )
+    investigations = (
+        Investigation.objects.filter(children__id=child_id)
+        .select_related("team", "lead_officer__agency", "restricted_to_agency")
+        .prefetch_related(
+            "perpetrators", Prefetch("prosecutions", queryset=Prosecution.objects.order_by("charged_on", "id"))
+        )
+        .order_by("opened_on", "id")
+    )
+    disruptions = (
+        Disruption.objects.filter(child_id=child_id)
+        .select_related("team", "target", "restricted_to_agency", "created_by__agency")
+        .order_by("taken_on", "id")
+    )
+
+    def link_state(state: Link | LinkRevision) -> dict[str, Any]:
+        return {
+            "kind": state.get_kind_display(),
+            "first_seen_on": state.first_seen_on,
+            "last_seen_on": state.last_seen_on,
+            "source_agency": state.source_agency.name,
+            "confidence": state.get_confidence_display(),
+            "evidence": state.evidence,
+            "restricted_to_agency": _subject_access_restriction(state.restricted_to_agency),
+        }
+
+    return {
+        "links": [
+            {
+                "id": str(link.public_id),
+                "team": link.team.name,
+                "from": _subject_access_named(link.a, child_id),
+                "to": _subject_access_named(link.b, child_id),
+                **link_state(link),
+                "recorded_at": link.created_at,
+                "recorded_by": _subject_access_who(link.created_by),
+                "last_changed_at": link.updated_at,
+                "last_changed_by": _subject_access_who(link.updated_by),
+                "withdrawn_at": link.withdrawn_at,
+                "withdrawn_by": _subject_access_who(link.withdrawn_by),
+                "withdrawn_reason": link.withdrawn_reason,
+                "earlier_versions": [
+                    {
+                        "version": revision.version,
+                        **link_state(revision),
+                        "recorded_at": revision.recorded_at,
+                        "recorded_by": _subject_access_who(revision.recorded_by),
+                    }
+                    for revision in link.revisions.all()
+                ],
+            }
+            for link in links
+        ],
+        "missing_episodes": [
+            {
+                "id": str(episode.public_id),
+                "team": episode.team.name,
+                "started_at": episode.started_at,
+                "ended_at": episode.ended_at,
+                "where_found": episode.where_found,
+                "found_at": _subject_access_named(episode.found_at, child_id),
+                "return_interview_done": episode.return_interview_done,
+                "return_interview_on": episode.return_interview_on,
+                "return_interview_by": episode.return_interview_by,
+                "notes": episode.notes,
+                "people_and_places": [_subject_access_named(entity, child_id) for entity in episode.linked.all()],
+                "recorded_at": episode.created_at,
+                "recorded_by": _subject_access_who(episode.created_by),
+            }
+            for episode in episodes
+        ],
+        "investigations": [
+            {
+                "id": str(investigation.public_id),
+                "team": investigation.team.name,
+                "reference": investigation.reference,
+                "summary": investigation.summary,
+                "opened_on": investigation.opened_on,
+                "closed_on": investigation.closed_on,
+                "lead_officer": _subject_access_who(investigation.lead_officer),
+                "restricted_to_agency": _subject_access_restriction(investigation.restricted_to_agency),
+                "people_of_concern": [
+                    _subject_access_named(person, child_id) for person in investigation.perpetrators.all()
+                ],
+                "prosecutions": [
+                    {
+                        "charges": prosecution.charges,
+                        "charged_on": prosecution.charged_on,
+                        "court": prosecution.court,
+                        "outcome": prosecution.get_outcome_display(),
+                        "concluded_on": prosecution.concluded_on,
+                        "outcome_notes": prosecution.outcome_notes,
+                    }
+                    for prosecution in investigation.prosecutions.all()
+                ],
+            }
+            for investigation in investigations
+        ],
+        "disruptions": [
+            {
+                "id": str(disruption.public_id),
+                "team": disruption.team.name,
+                "kind": disruption.get_kind_display(),
+                "target": _subject_access_named(disruption.target, child_id),
+                "taken_on": disruption.taken_on,
+                "expires_on": disruption.expires_on,
+                "details": disruption.details,
+                "outcome": disruption.get_outcome_display(),
+                "outcome_on": disruption.outcome_on,
+                "outcome_notes": disruption.outcome_notes,
+                "restricted_to_agency": _subject_access_restriction(disruption.restricted_to_agency),
+                "recorded_by": _subject_access_who(disruption.created_by),
+            }
+            for disruption in disruptions
+        ],
+    }
+
+
+def subject_access_intelligence_quiet_since(*, before: date) -> dict[int, date]:
+    """Children whose police intelligence in the mapping (links to them recorded by police, or restricted to police)
+    was last recorded or changed before `before`: child id -> the day of that change. Two grouped queries (the child
+    may be either end of a link)."""
+    police = Q(source_agency__kind=Agency.Kind.POLICE) | Q(restricted_to_agency__kind=Agency.Kind.POLICE)
+    latest: dict[int, datetime] = {}
+    for end in ("a", "b"):
+        rows = (
+            Link.objects.filter(police, **{f"{end}__kind": EntityKind.CHILD})
+            .values(f"{end}__child_id")
+            .annotate(last=Max("updated_at"))
+            .values_list(f"{end}__child_id", "last")
+        )
+        for child_id, last in rows:
+            if child_id is not None and (child_id not in latest or last > latest[child_id]):
+                latest[child_id] = last
+    quiet = {child_id: timezone.localdate(last) for child_id, last in latest.items()}
+    return {child_id: last for child_id, last in quiet.items() if last < before}

@@ -214,3 +214,108 @@ def open_weekly_meeting(*, user: User) -> Meeting | None:
         .order_by("starts_at")
         .first()
     )
+
+
+# Subject access (dataprotection) ------------------------------------------------------------------------------------
+# One child's part of every meeting that discussed them, as plain data, for the data protection officer's export: the
+# meeting's details and attendance, and that child's agenda item only (never another child's item, nor an amendment
+# to another child's part or to the meeting as a whole, which may name other children). Not read through a user's
+# gate: the export is the data controller's, and `dataprotection` calls this only after checking the manager asking
+# may see the child.
+
+from typing import Any  # noqa: E402
+
+
+def _subject_access_who(user: User | None) -> str:
+    if user is None:
+        return ""
+    agency = getattr(user, "agency", None)
+    return f"{user.display_name} ({agency.short_name})" if agency else user.display_name
+
+
+def subject_access_meeting_extracts(*, child_id: int) -> list[dict[str, Any]]:
+    """The child's agenda items, oldest meeting first, each with its meeting. Seven queries."""
+    items = (
+        AgendaItem.objects.filter(child_id=child_id)
+        .select_related(
+            "meeting__team",
+            "meeting__chair__agency",
+            "meeting__closed_by__agency",
+            "assessment",
+            "escalated_to_agency",
+            "escalation_resolved_by__agency",
+        )
+        .prefetch_related(
+            Prefetch("meeting__attendance", queryset=Attendance.objects.select_related("agency")),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("owner__agency", "created_by__agency").order_by("due_on", "id"),
+            ),
+            "allocations__user__agency",
+            Prefetch("amendments", queryset=Amendment.objects.select_related("by__agency").order_by("at", "id")),
+            "flagged_for_disruption",
+        )
+        .order_by("meeting__starts_at", "id")
+    )
+    extracts = []
+    for item in items:
+        meeting = item.meeting
+        extracts.append(
+            {
+                "meeting": {
+                    "id": str(meeting.public_id),
+                    "kind": meeting.get_kind_display(),
+                    "starts_at": meeting.starts_at,
+                    "place": meeting.place,
+                    "team": meeting.team.name,
+                    "chair": _subject_access_who(meeting.chair),
+                    "closed_at": meeting.closed_at,
+                },
+                "attendance": [
+                    {
+                        "agency": row.agency.name,
+                        "name": row.name,
+                        "role": row.role,
+                        "attended": "Present" if row.present else "Apologies",
+                    }
+                    for row in meeting.attendance.all()
+                ],
+                "on_the_agenda": item.get_source_display(),
+                "reason": item.reason,
+                "discussion": item.discussion,
+                "agreed_level": item.agreed_level.replace("_", " ").capitalize(),
+                "agreed_rationale": item.agreed_rationale,
+                "risk_assessment": str(item.assessment.public_id) if item.assessment else None,
+                "roles_agreed": [
+                    {"role": allocation.role_label, "who": _subject_access_who(allocation.user)}
+                    for allocation in item.allocations.all()
+                ],
+                "actions": [
+                    {
+                        "action": action.description,
+                        "owner": _subject_access_who(action.owner),
+                        "due_on": action.due_on,
+                        "done_at": action.done_at,
+                    }
+                    for action in item.actions.all()
+                ],
+                "for_the_intelligence_sharing_meeting": item.mapping_items,
+                # Only groups and locations are flagged; a child's node never is, and would not be named if it were.
+                "flagged_for_disruption": [
+                    f"{entity.label} ({entity.get_kind_display().lower()})"
+                    for entity in item.flagged_for_disruption.all()
+                    if entity.child_id is None
+                ],
+                "disagreement": item.disagreement,
+                "escalated_to": item.escalated_to_agency.name if item.escalated_to_agency else "",
+                "escalated_at": item.escalated_at,
+                "escalation_outcome": item.escalation_outcome,
+                "escalation_resolved_at": item.escalation_resolved_at,
+                "escalation_resolved_by": _subject_access_who(item.escalation_resolved_by),
+                "amendments": [
+                    {"at": amendment.at, "by": _subject_access_who(amendment.by), "text": amendment.text}
+                    for amendment in item.amendments.all()
+                ],
+            }
+        )
+    return extracts

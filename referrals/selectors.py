@@ -182,3 +182,138 @@ def children_reaching_evolve_by_agency(
         .order_by("referrer_agency__name", "referrer_agency_id")
     )
     return [(row["referrer_agency_id"], row["referrer_agency__name"] or "", row["children"]) for row in rows]
+
+
+# Subject access and retention (dataprotection) ----------------------------------------------------------------------
+# Everything the referrals hold about one child, as plain data, for the data protection officer's export; and when a
+# child's referrals last changed, for the retention rules. Not read through a user's gate: a subject access export is
+# the data controller's, and `dataprotection` calls these only after checking the manager asking may see the child.
+# A referral is about one child, so no other child is named here.
+
+from datetime import date, time  # noqa: E402
+from typing import Any  # noqa: E402
+
+from django.db.models import Max  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def _subject_access_who(user: User | None) -> str:
+    if user is None:
+        return ""
+    agency = getattr(user, "agency", None)
+    return f"{user.display_name} ({agency.short_name})" if agency else user.display_name
+
+
+def subject_access_referrals(*, child_id: int) -> list[dict[str, Any]]:
+    """Every referral about the child, oldest first, with the form's answers, its timeline, the clarifications asked,
+    the MASH checks and the attachments' details (the files themselves stay in private storage). Six queries."""
+    referrals = (
+        Referral.objects.filter(child_id=child_id)
+        .select_related("referrer__agency", "referrer_agency", "catalogue_version", "team")
+        .prefetch_related(
+            Prefetch("events", queryset=ReferralEvent.objects.select_related("user__agency").order_by("at", "id")),
+            "clarifications__asked_by__agency",
+            "mash_checks__agency",
+            "mash_checks__by__agency",
+            "attachments__uploaded_by__agency",
+            "indicators__category",
+        )
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "id": str(referral.public_id),
+            "form": referral.get_form_display(),
+            "state": referral.get_state_display(),
+            "created_at": referral.created_at,
+            "submitted_at": referral.submitted_at,
+            "child_as_described": {
+                "first_name": referral.child_first_name,
+                "last_name": referral.child_last_name,
+                "date_of_birth": referral.child_date_of_birth,
+                "address": referral.child_address,
+                "school": referral.child_school,
+                "known_to_agencies": referral.known_to_agencies,
+            },
+            "referrer": {
+                "name": _subject_access_who(referral.referrer),
+                "agency": referral.referrer_agency.name if referral.referrer_agency else "",
+                "role": referral.referrer_role,
+                "phone": referral.referrer_phone,
+                "email": referral.referrer_email,
+            },
+            "concern": referral.concern,
+            "urgency": referral.get_urgency_display(),
+            "consent": referral.get_consent_display(),
+            "consent_reason": referral.consent_reason,
+            "screening_catalogue_version": referral.catalogue_version.number if referral.catalogue_version else None,
+            "indicators": [f"{i.category.name}: {i.text}" for i in referral.indicators.all()],
+            "screening_notes": referral.screening_notes,
+            "threshold": referral.get_threshold_display(),
+            "first_rag_rating": referral.get_rag_1_display(),
+            "first_rag_rationale": referral.rag_1_rationale,
+            "second_rag_rating": referral.get_rag_2_display(),
+            "second_rag_rationale": referral.rag_2_rationale,
+            "level_of_intervention": referral.get_intervention_display(),
+            "co_allocated_at": referral.co_allocated_at,
+            "co_allocated_to_team": referral.team.name if referral.team else "",
+            "outcome": referral.outcome,
+            "outcome_letter": referral.outcome_letter,
+            "timeline": [
+                {
+                    "at": event.at,
+                    "by": _subject_access_who(event.user),
+                    "step": event.summary,
+                    "rationale": event.rationale,
+                    "from_state": event.get_state_from_display(),
+                    "to_state": event.get_state_to_display(),
+                }
+                for event in referral.events.all()
+            ],
+            "clarifications": [
+                {
+                    "asked_at": clarification.asked_at,
+                    "asked_by": _subject_access_who(clarification.asked_by),
+                    "question": clarification.question,
+                    "answer": clarification.answer,
+                    "answered_at": clarification.answered_at,
+                }
+                for clarification in referral.clarifications.all()
+            ],
+            "mash_checks": [
+                {
+                    "agency": check.agency.name,
+                    "by": _subject_access_who(check.by),
+                    "at": check.at,
+                    "holds_information": check.holds_information,
+                    "summary": check.summary,
+                }
+                for check in referral.mash_checks.all()
+            ],
+            "attachments": [
+                {
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type,
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                    "uploaded_by": _subject_access_who(attachment.uploaded_by),
+                    "uploaded_at": attachment.uploaded_at,
+                }
+                for attachment in referral.attachments.all()
+            ],
+        }
+        for referral in referrals
+    ]
+
+
+def subject_access_referrals_quiet_since(*, before: date) -> dict[int, date]:
+    """Children whose referrals all last changed before `before`: child id -> the day of the latest change. One
+    grouped query (for the retention rule on referrals that led to no further action)."""
+    rows = (
+        Referral.objects.filter(child_id__isnull=False)
+        .values("child_id")
+        .annotate(last=Max("updated_at"))
+        .filter(last__lt=timezone.make_aware(datetime.combine(before, time.min)))
+        .values_list("child_id", "last")
+    )
+    return {child_id: timezone.localdate(last) for child_id, last in rows}

@@ -213,3 +213,77 @@ def assessment_compare(*, assessment: RiskAssessment) -> Comparison:
         text = (new or old).indicator.text  # type: ignore[union-attr]
         changes.append(IndicatorChange(code=code, text=text, before=old, after=new))
     return Comparison(previous=previous, changes=changes, level_before=previous.level, level_after=assessment.level)
+
+
+# Subject access (dataprotection) ------------------------------------------------------------------------------------
+# Every risk assessment of one child, as plain data, for the data protection officer's export. Not read through a
+# user's gate: the export is the data controller's, and `dataprotection` calls this only after checking the manager
+# asking may see the child. An assessment is about one child, so no other child is named here.
+
+from typing import Any  # noqa: E402
+
+from django.db.models import Prefetch  # noqa: E402
+
+from risk.models import CinFactor  # noqa: E402
+
+
+def _subject_access_who(user: User | None) -> str:
+    if user is None:
+        return ""
+    agency = getattr(user, "agency", None)
+    return f"{user.display_name} ({agency.short_name})" if agency else user.display_name
+
+
+def subject_access_risk_assessments(*, child_id: int) -> list[dict[str, Any]]:
+    """The child's assessments, oldest first, each with every answer in the order of the version it used. Two
+    queries."""
+    answers = IndicatorAnswer.objects.select_related("indicator__category", "source_agency").order_by(
+        "indicator__category__order", "indicator__category_id", "indicator__order", "indicator_id"
+    )
+    assessments = (
+        RiskAssessment.objects.filter(child_id=child_id)
+        .select_related(
+            "team", "catalogue_version", "recorded_by__agency", "agreed_by__agency", "reviewed_by__agency", "previous"
+        )
+        .prefetch_related(Prefetch("answers", queryset=answers))
+        .order_by("assessed_on", "id")
+    )
+    factors = dict(CinFactor.choices)
+    return [
+        {
+            "id": str(assessment.public_id),
+            "team": assessment.team.name,
+            "assessed_on": assessment.assessed_on,
+            "recorded_at": assessment.recorded_at,
+            "recorded_by": _subject_access_who(assessment.recorded_by),
+            "screening_catalogue_version": assessment.catalogue_version.number,
+            "repeats_assessment": str(assessment.previous.public_id) if assessment.previous else None,
+            "summary": assessment.summary,
+            "suggested_level": assessment.get_suggested_level_display(),
+            "score": assessment.score,
+            "age_at_assessment": assessment.age_at_assessment,
+            "aged_13_or_under_with_a_high_risk_indicator": assessment.young_child_high_risk,
+            "factors_identified": [factors.get(code, code) for code in assessment.cin_factors],
+            "next_review_on": assessment.next_review_on,
+            "agreed_level": assessment.get_agreed_level_display(),
+            "agreed_rationale": assessment.agreed_rationale,
+            "agreed_at": assessment.agreed_at,
+            "agreed_by": _subject_access_who(assessment.agreed_by),
+            "agreed_where": assessment.agreed_where,
+            "reviewed_at": assessment.reviewed_at,
+            "reviewed_by": _subject_access_who(assessment.reviewed_by),
+            "review_comment": assessment.review_comment,
+            "answers": [
+                {
+                    "category": answer.indicator.category.name,
+                    "indicator": answer.indicator.text,
+                    "answer": answer.get_answer_display(),
+                    "last_seen": answer.get_seen_display(),
+                    "evidence": answer.evidence,
+                    "source_agency": answer.source_agency.name if answer.source_agency else "",
+                }
+                for answer in assessment.answers.all()
+            ],
+        }
+        for assessment in assessments
+    ]

@@ -921,3 +921,225 @@ def quality_sample_counts(*, team_id: int, year: int, month: int) -> QualityCoun
         completed=counts["completed"],
         by_grade=[(grade.value, grade.label, counts[f"grade_{grade.value}"]) for grade in AuditGrade],
     )
+
+
+# Subject access and retention (dataprotection) ----------------------------------------------------------------------
+# Everything the Evolve case holds about one child, as plain data, for the data protection officer's export: the daily
+# review of each referral (agency checks, both views, escalations, the decision) and the case itself (allocations,
+# every note including those restricted to one agency, the child's words, status changes, quality audits). Not read
+# through a user's gate: the export is the data controller's, and `dataprotection` calls these only after checking
+# the manager asking may see the child. Then two figures per child for the retention rules.
+
+from datetime import time  # noqa: E402
+
+from django.db.models import Max  # noqa: E402
+
+
+def _subject_access_who(user: User | None) -> str:
+    if user is None:
+        return ""
+    return f"{user.display_name} ({user.agency.short_name})" if user.agency else user.display_name
+
+
+def _subject_access_view(view: DecisionView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {
+        "seat": view.get_seat_display(),
+        "by": _subject_access_who(view.by),
+        "at": view.at,
+        "decision": view.get_kind_display(),
+        "rationale": view.rationale,
+        "advice": view.advice,
+    }
+
+
+def subject_access_decisions(*, child_id: int) -> list[dict[str, Any]]:
+    """The daily review of each of the child's referrals that reached it, oldest first: the agency checks asked and
+    answered, every view the team manager and detective sergeant recorded, escalations, and the decision. Five
+    queries."""
+    about = {"referral__child_id": child_id}
+    checks = AgencyCheck.objects.filter(**about).select_related(
+        "referral", "agency", "owner__agency", "requested_by__agency", "answered_by__agency"
+    )
+    views = DecisionView.objects.filter(**about).select_related("referral", "by__agency").order_by("at", "id")
+    escalations = (
+        Escalation.objects.filter(**about)
+        .select_related("referral", "raised_by__agency", "resolved_by__agency")
+        .prefetch_related("agencies")
+        .order_by("raised_at", "id")
+    )
+    decisions = Decision.objects.filter(**about).select_related(
+        "referral",
+        "case",
+        "decided_by__agency",
+        "team_manager_view__by__agency",
+        "detective_sergeant_view__by__agency",
+    )
+    reviews: dict[int, dict[str, Any]] = {}
+
+    def review(referral: Any) -> dict[str, Any]:
+        return reviews.setdefault(
+            referral.pk,
+            {
+                "referral": str(referral.public_id),
+                "referral_created_at": referral.created_at,
+                "agency_checks": [],
+                "views": [],
+                "escalations": [],
+                "decision": None,
+            },
+        )
+
+    for check in checks:
+        review(check.referral)["agency_checks"].append(
+            {
+                "agency": check.agency.name,
+                "asked_of": _subject_access_who(check.owner),
+                "asked_by": _subject_access_who(check.requested_by),
+                "asked_at": check.requested_at,
+                "due_at": check.due_at,
+                "question": check.question,
+                "answered_at": check.answered_at,
+                "answered_by": _subject_access_who(check.answered_by),
+                "holds_information": check.holds_information,
+                "answer": check.answer,
+            }
+        )
+    for view in views:
+        review(view.referral)["views"].append(_subject_access_view(view))
+    for escalation in escalations:
+        review(escalation.referral)["escalations"].append(
+            {
+                "raised_by": _subject_access_who(escalation.raised_by),
+                "raised_at": escalation.raised_at,
+                "note": escalation.note,
+                "to_agencies": [agency.name for agency in escalation.agencies.all()],
+                "resolved_at": escalation.resolved_at,
+                "resolved_by": _subject_access_who(escalation.resolved_by),
+            }
+        )
+    for decision in decisions:
+        review(decision.referral)["decision"] = {
+            "id": str(decision.public_id),
+            "decision": decision.get_kind_display(),
+            "rationale": decision.rationale,
+            "decided_at": decision.decided_at,
+            "decided_by": _subject_access_who(decision.decided_by),
+            "team_manager_view": _subject_access_view(decision.team_manager_view),
+            "detective_sergeant_view": _subject_access_view(decision.detective_sergeant_view),
+            "decided_on_escalation": decision.escalation_id is not None,
+            "letter_to_referrer": decision.letter,
+            "case": str(decision.case.public_id) if decision.case else None,
+        }
+    return sorted(reviews.values(), key=lambda row: (row["referral_created_at"], row["referral"]))
+
+
+def subject_access_cases(*, child_id: int) -> list[dict[str, Any]]:
+    """The child's Evolve cases (one per team), oldest first, with everything recorded on them. Seven queries."""
+    cases = (
+        Case.objects.filter(child_id=child_id)
+        .select_related("team", "opened_by__agency", "case_holder__agency", "key_individual__agency")
+        .prefetch_related(
+            Prefetch(
+                "status_changes", queryset=CaseStatusChange.objects.select_related("by__agency").order_by("at", "id")
+            ),
+            Prefetch(
+                "allocations",
+                queryset=Allocation.objects.select_related("user__agency", "created_by__agency").order_by(
+                    "start_on", "id"
+                ),
+            ),
+            Prefetch(
+                "notes",
+                queryset=CaseNote.objects.select_related("author__agency", "restricted_to_agency").order_by(
+                    "written_at", "id"
+                ),
+            ),
+            Prefetch(
+                "child_words",
+                queryset=ChildWords.objects.select_related("recorded_by__agency").order_by("said_on", "id"),
+            ),
+            Prefetch("quality_audits", queryset=CaseAudit.objects.order_by("sample__year", "sample__month", "id")),
+        )
+        .order_by("opened_at", "id")
+    )
+    return [
+        {
+            "id": str(case.public_id),
+            "team": case.team.name,
+            "opened_at": case.opened_at,
+            "opened_by": _subject_access_who(case.opened_by),
+            "closed_at": case.closed_at,
+            "closure_reason": case.closure_reason,
+            "case_holding_social_worker": _subject_access_who(case.case_holder),
+            "key_individual": case.key_individual_label,
+            "risk_level": case.get_risk_level_display() if case.risk_level else "",
+            "next_review_on": case.next_review_on,
+            "status_changes": [
+                {"change": c.get_change_display(), "at": c.at, "by": _subject_access_who(c.by), "reason": c.reason}
+                for c in case.status_changes.all()
+            ],
+            "allocations": [
+                {
+                    "role": allocation.get_role_display(),
+                    "practitioner": _subject_access_who(allocation.user),
+                    "start_on": allocation.start_on,
+                    "end_on": allocation.end_on,
+                    "recorded_by": _subject_access_who(allocation.created_by),
+                }
+                for allocation in case.allocations.all()
+            ],
+            "notes": [
+                {
+                    "written_at": note.written_at,
+                    "author": _subject_access_who(note.author),
+                    "restricted_to_agency": note.restricted_to_agency.name if note.restricted_to_agency else "",
+                    "text": note.text,
+                }
+                for note in case.notes.all()
+            ],
+            "childs_own_words": [
+                {
+                    "kind": words.get_kind_display(),
+                    "said_on": words.said_on,
+                    "words": words.words,
+                    "context": words.context,
+                    "recorded_by": _subject_access_who(words.recorded_by),
+                    "recorded_at": words.recorded_at,
+                }
+                for words in case.child_words.all()
+            ],
+            "quality_audits": [
+                {
+                    "month": audit.sample.month_label,
+                    "checks": {question: answer for _, question, answer in audit.answers},
+                    "grade": audit.get_grade_display(),
+                    "findings": audit.findings,
+                    "actions": audit.actions,
+                    "completed_at": audit.completed_at,
+                    "completed_by": _subject_access_who(audit.completed_by),
+                }
+                for audit in case.quality_audits.all()
+            ],
+        }
+        for case in cases
+    ]
+
+
+def subject_access_children_with_case(*, child_ids: Iterable[int]) -> set[int]:
+    """Which of these children have (or had) an Evolve case: their records are children's social care records."""
+    return set(Case.objects.filter(child_id__in=list(child_ids)).values_list("child_id", flat=True).distinct())
+
+
+def subject_access_health_notes_quiet_since(*, before: date) -> dict[int, date]:
+    """Children whose last case note restricted to a health agency (a clinical note) was written before `before`:
+    child id -> the day of that note. One grouped query."""
+    rows = (
+        CaseNote.objects.filter(restricted_to_agency__kind=Agency.Kind.HEALTH)
+        .values("case__child_id")
+        .annotate(last=Max("written_at"))
+        .filter(last__lt=timezone.make_aware(datetime.combine(before, time.min)))
+        .values_list("case__child_id", "last")
+    )
+    return {child_id: timezone.localdate(last) for child_id, last in rows}
