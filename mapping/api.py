@@ -29,7 +29,6 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,7 +39,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.models import Child
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.api import invalid, named_enum, refused, valid_input, with_refusals
+from evolve.ui.api import Pages, invalid, named_enum, refused, valid_input, with_refusals
 from mapping.models import (
     Confidence,
     Disruption,
@@ -881,7 +880,7 @@ def _paginated(
     what: str = "",
 ) -> Response:
     """One page of `rows`; `shown` gives the children the page names or tells about, logged as listed (`what`)."""
-    paginator = LimitOffsetPagination()
+    paginator = Pages()
     page: list[Any] = paginator.paginate_queryset(rows, request, view) or []
     if shown is not None:
         _children_shown(_user(request), shown(page), what)
@@ -936,7 +935,7 @@ DUPLICATE = OpenApiResponse(
 
 
 class RecordListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(
         parameters=[RecordQuerySerializer],
@@ -1048,7 +1047,7 @@ class RecordFlagApi(APIView):
 
 
 class RecordLinksApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: MappingLinkSerializer(many=True)}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
@@ -1246,7 +1245,7 @@ def _episode_shown(user: User, public_id: uuid.UUID) -> Any:
 
 
 class MissingEpisodeListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: MissingEpisodeSerializer(many=True)}, 403, 404))
     def get(self, request: Request, child_id: uuid.UUID) -> Response:
@@ -1380,7 +1379,7 @@ def _lead_officer(user: User, username: str) -> User:
 
 
 class InvestigationListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: InvestigationSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
@@ -1453,7 +1452,7 @@ class InvestigationCloseApi(APIView):
 
 
 class ProsecutionListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: ProsecutionSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
@@ -1536,7 +1535,7 @@ def _disruption_shown(user: User, public_id: uuid.UUID) -> Any:
 
 
 class DisruptionListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: DisruptionSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:

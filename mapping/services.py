@@ -517,13 +517,20 @@ class EpisodeInput:
     linked: Sequence[Entity] = ()
 
 
-def _episode_errors(given: EpisodeInput) -> dict[str, str]:
+EARLIEST_EPISODE_YEAR = 1990  # no child in a case today was missing before then; older dates are typing slips
+
+
+def _episode_errors(given: EpisodeInput, *, born_on: date | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     now = timezone.now()
     if given.started_at is None:
         errors["started_at"] = "Enter when the child went missing"
     elif given.started_at > now:
         errors["started_at"] = "When the child went missing cannot be in the future"
+    elif born_on is not None and timezone.localdate(given.started_at) < born_on:
+        errors["started_at"] = "When the child went missing cannot be before they were born"
+    elif given.started_at.year < EARLIEST_EPISODE_YEAR:
+        errors["started_at"] = f"Enter when the child went missing: a date from {EARLIEST_EPISODE_YEAR}"
     if given.ended_at is not None:
         if given.started_at is not None and given.ended_at < given.started_at:
             errors["ended_at"] = "The child must be found after they went missing"
@@ -578,7 +585,7 @@ def _episode_apply(episode: MissingEpisode, given: EpisodeInput) -> None:
 def missing_episode_record(*, child: Child, by: User, given: EpisodeInput) -> MissingEpisode:
     if not may_map(by):
         raise MappingRefused("Only members of the Evolve team record missing episodes")
-    errors = _episode_errors(given)
+    errors = _episode_errors(given, born_on=child.date_of_birth)
     if errors:
         raise ValidationError(errors)
     assert by.team_id is not None
@@ -606,7 +613,7 @@ def missing_episode_update(
     """Record the child found, the return interview, or a correction."""
     if not may_map(by):
         raise MappingRefused("Only members of the Evolve team change missing episodes")
-    errors = _episode_errors(given)
+    errors = _episode_errors(given, born_on=episode.child.date_of_birth)
     if errors:
         raise ValidationError(errors)
     current = _locked(MissingEpisode, episode.pk, based_on_version)

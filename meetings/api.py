@@ -28,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evolve.access import gate
 from evolve.accounts.models import Agency, User
 from evolve.accounts.selectors import user_get_active_by_username
 from evolve.audit.auditor import record_access
@@ -497,10 +498,13 @@ STALE_VERSION = OpenApiResponse(
 
 
 class MeetingListApi(APIView):
-    @extend_schema(operation_id="meetings_list", responses=MeetingListsSerializer)
+    @extend_schema(operation_id="meetings_list", responses=with_refusals({200: MeetingListsSerializer}, 403))
     def get(self, request: Request) -> Response:
-        """Your team's meetings: the open ones, soonest first, and the latest closed ones. Empty outside a team."""
-        return Response(MeetingListsSerializer(meetings_for_user(user=_user(request))).data)
+        """Your team's meetings: the open ones, soonest first, and the latest closed ones (for the team's members)."""
+        user = _user(request)
+        if not user.is_team_member:
+            raise PermissionDenied("Meetings are the Evolve team's: only its members see them.")
+        return Response(MeetingListsSerializer(meetings_for_user(user=user)).data)
 
     @extend_schema(
         request=ScheduleInputSerializer,
@@ -866,9 +870,10 @@ class ItemEscalationApi(APIView):
 
 
 class MyActionsApi(APIView):
-    @extend_schema(responses=MyMeetingActionSerializer(many=True))
+    @extend_schema(responses=with_refusals({200: MyMeetingActionSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
         """The meeting actions you own that are not done, soonest due first."""
+        gate.refuse_governance(request.user)
         user = _user(request)
         actions = actions_for_owner(user=user)
         for action in actions:
@@ -894,7 +899,8 @@ class ActionDoneApi(APIView):
 
 
 class EscalationListApi(APIView):
-    @extend_schema(responses=AgendaItemSerializer(many=True))
+    @extend_schema(responses=with_refusals({200: AgendaItemSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
         """Disagreements from meetings escalated to your agency that wait for an outcome (service managers)."""
+        gate.refuse_governance(request.user)
         return Response(AgendaItemSerializer(escalations_for_manager(user=_user(request)), many=True).data)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
@@ -474,6 +475,7 @@ def item_extract(request: HttpRequest, public_id: str, item_id: str) -> HttpResp
 
 @require_GET
 def my_actions(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     user = _user(request)
     context = {"rows": actions_for_owner(user=user), "today": timezone.localdate()}
     return render(request, "meetings/my_actions.html", context)
@@ -495,5 +497,6 @@ def action_done(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 def escalations(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     user = _user(request)
     return render(request, "meetings/escalations.html", {"rows": escalations_for_manager(user=user)})

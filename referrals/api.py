@@ -9,16 +9,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.accounts.selectors import teams_all
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_list_for_user
+from evolve.ui.api import Pages, with_refusals
 from referrals.models import Referral, ReferralEvent
 from referrals.permissions import sees_referral_in_full
 from referrals.selectors import referral_get_for_user, referral_list_for_user
@@ -142,11 +143,12 @@ def _user(request: Request) -> User:
 class ReferralListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("state", str, description="Only referrals in this state")],
-        responses=ReferralSerializer(many=True),
+        responses=with_refusals({200: ReferralSerializer(many=True)}, 403),
     )
     def get(self, request: Request) -> Response:
+        gate.refuse_governance(request.user)
         referrals = referral_list_for_user(user=_user(request), state=request.query_params.get("state", ""))
-        paginator = LimitOffsetPagination()
+        paginator = Pages()
         user = _user(request)
         page = paginator.paginate_queryset(referrals, request, view=self) or []
         children = [referral.child for referral in page if referral.child is not None]

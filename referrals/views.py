@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.accounts.roles import FRONT_DOOR_ROLES, Role
 from evolve.accounts.selectors import teams_all
@@ -86,6 +87,7 @@ def _user(request: HttpRequest) -> User:
 
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     user = _user(request)
     context = {
         "referrals": referrals_made_by(user=user)[:100],

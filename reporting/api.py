@@ -22,13 +22,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evolve.accounts.models import User
-from evolve.ui.api import named_enum, valid_input, with_refusals
+from evolve.ui.api import Pages, named_enum, valid_input, with_refusals
 from reporting.measures import Month, Section
 from reporting.models import DownloadFormat, ReportBuild
 from reporting.permissions import may_read_reports, may_rebuild
@@ -224,13 +223,13 @@ def _detail(user: User, public_id: uuid.UUID) -> Any:
 
 
 class ReportListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: ReportVersionSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
         """The report versions you may read, newest month first (each month's versions newest first)."""
         user = _reader(request)
-        paginator = LimitOffsetPagination()
+        paginator = Pages()
         page: list[ReportBuild] = paginator.paginate_queryset(report_builds_for_user(user=user), request, self) or []
         return paginator.get_paginated_response(ReportVersionSerializer([_shown(b) for b in page], many=True).data)
 

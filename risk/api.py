@@ -19,11 +19,11 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evolve.access.grants import child_granted
 from evolve.accounts.models import Agency, User
 from evolve.accounts.roles import Role
 from evolve.accounts.selectors import agencies_by_short_name
@@ -31,7 +31,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_get_for_user
 from evolve.ui.api import REFUSALS as COMMON_REFUSALS
-from evolve.ui.api import refused, valid_input, with_refusals
+from evolve.ui.api import Pages, refused, valid_input, with_refusals
 from risk.models import Answer, CinFactor, Indicator, IndicatorAnswer, RiskAssessment, RiskLevel, Seen
 from risk.permissions import may_assess, may_review
 from risk.scoring import RULE_TEXT
@@ -367,7 +367,7 @@ class CatalogueApi(APIView):
 
 
 class AssessmentListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(
         parameters=[OpenApiParameter("child", uuid.UUID, required=True, description="The child's public id")],
@@ -382,6 +382,8 @@ class AssessmentListApi(APIView):
         except ValueError:
             raise ValidationError({"child": ["Give the child's public id."]}) from None
         child = child_get_for_user(user=user, public_id=child_id, audit_what=None)
+        if not (user.is_team_member or child_granted(child=child, user=user)):
+            raise NotFound("No such child, or not one you may see.")
         paginator = self.pagination_class()
         rows = paginator.paginate_queryset(assessments_for_child(user=user, child_id=child.pk), request, self) or []
         if rows:

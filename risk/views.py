@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access.grants import child_granted
 from evolve.accounts.models import User
 from evolve.accounts.roles import Role
 from evolve.accounts.selectors import source_agencies
+from evolve.audit.auditor import record_access
+from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_get_for_user
 from evolve.ui.forms import form_show_service_errors, posted_version
 from risk.forms import AssessmentForm, ReviewForm
@@ -54,7 +57,10 @@ def _level(value: str) -> str:
 @require_GET
 def child_assessments(request: HttpRequest, child_id: str) -> HttpResponse:
     user = _user(request)
-    child = child_get_for_user(user=user, public_id=child_id, audit_what="risk assessments")
+    child = child_get_for_user(user=user, public_id=child_id, audit_what=None)
+    if not (user.is_team_member or child_granted(child=child, user=user)):
+        raise Http404("Risk assessments are the team's, and those given the child's case")
+    record_access(user=user, children=[child], action=AccessAction.VIEWED, what="risk assessments")
     assessments = assessments_for_child(user=user, child_id=child.pk)
     latest = assessments[0] if assessments else None
     context = {

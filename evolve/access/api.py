@@ -29,9 +29,20 @@ class IsVerifiedUser(permissions.BasePermission):
         return bool(is_verified and is_verified())
 
 
+class TooManyRequests(exceptions.Throttled):
+    """Over the API's rate limit (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, counted in the cache): a 429 whose
+    Retry-After header and detail say when to try again."""
+
+    default_detail = "Too many requests."
+    extra_detail_singular = "Try again in {wait} second."
+    extra_detail_plural = "Try again in {wait} seconds."
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("No such record, or not one you may see.")
+    elif isinstance(exc, exceptions.Throttled) and not isinstance(exc, TooManyRequests):
+        exc = TooManyRequests(wait=getattr(exc, "wait", None))
     return drf_exception_handler(exc, context)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
 from evolve.accounts.models import User
+from evolve.accounts.roles import Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -53,3 +54,10 @@ def get_visible_or_404(user: User, queryset: models.QuerySet[M], **lookup: Any) 
 
 def can_see(user: User, obj: models.Model) -> bool:
     return visible_to(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def refuse_governance(user: Any) -> None:
+    """The governance group sees aggregates only (DESIGN.md): refuse it a casework page or endpoint outright, rather
+    than answering with an empty list, so every casework URL treats it alike (tests/security/matrix.py)."""
+    if getattr(user, "is_authenticated", False) and Role.GOVERNANCE.value in (getattr(user, "roles", None) or []):
+        raise PermissionDenied("The governance group sees the monthly reports, not casework.")

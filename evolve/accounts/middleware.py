@@ -10,7 +10,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 # Reachable before signing in.
-PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/signed-out/", "/accessibility/", "/healthz", "/static/")
+PUBLIC_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/signed-out/",
+    "/accounts/password/reset/",
+    "/accessibility/",
+    "/healthz",
+    "/static/",
+)
 # Reachable after the password, before the second factor.
 PARTLY_SIGNED_IN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/")
 

@@ -11,4 +11,12 @@ urlpatterns = [
     path("signed-out/", views.signed_out, name="signed-out"),
     path("session/keep-alive/", views.keep_alive, name="keep-alive"),
     path("password/", views.PasswordChange.as_view(), name="password-change"),
+    # Reachable before signing in (evolve.accounts.middleware.PUBLIC_PREFIXES). The link's key is random, not an id.
+    path("password/reset/", views.PasswordReset.as_view(), name="password-reset"),
+    path("password/reset/sent/", views.PasswordResetSent.as_view(), name="password-reset-sent"),
+    path(
+        "password/reset/<slug:uidb64>/<slug:token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
 ]

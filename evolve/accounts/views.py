@@ -1,4 +1,4 @@
-"""Signing in (password, then a second factor), signing out and staying signed in."""
+"""Signing in (password, then a second factor), signing out, staying signed in, and resetting a forgotten password."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from axes.helpers import get_client_ip_address
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.views import (
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -21,8 +28,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from evolve.accounts.forms import SecondFactorForm, SignInForm
+from evolve.accounts.forms import NewPasswordForm, PasswordResetRequestForm, SecondFactorForm, SignInForm
 from evolve.accounts.models import User
+from evolve.accounts.password_reset import (
+    RESET_LINK_SECONDS,
+    password_reset_link_forget,
+    password_reset_link_user,
+    password_reset_request,
+)
 from evolve.accounts.services import (
     authenticator_confirm,
     authenticator_pending_get_or_create,
@@ -118,6 +131,46 @@ class PasswordChange(PasswordChangeView):
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, "Your password has been changed")
+        return response
+
+
+class PasswordReset(PasswordResetView):
+    """Forgotten password: an email address, then the same answer whatever happens (see password_reset.py)."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordResetRequestForm  # type: ignore[assignment]
+    success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:  # type: ignore[override]
+        # The address the request came from, as django-axes reads it (behind a proxy, the client's address).
+        address = get_client_ip_address(self.request) or ""
+        password_reset_request(email=form.cleaned_data["email"], address=address)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetSent(PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+    extra_context = {"minutes": RESET_LINK_SECONDS // 60}
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """The link from the email: a new password, twice. It signs nobody in; the sign-in page still asks for the
+    second factor. The URL's `uidb64` is the link's random key (password_reset.py), not a user id."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    success_url = reverse_lazy("accounts:login")
+    post_reset_login = False
+
+    def get_user(self, uidb64: str) -> User | None:
+        return password_reset_link_user(key=uidb64)
+
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        response = super().form_valid(form)
+        password_reset_link_forget(key=self.kwargs["uidb64"])
+        # Failed sign-ins counted against the old password no longer matter: a locked account is unlocked.
+        axes_reset(username=form.user.get_username())
+        messages.success(self.request, "Your password has been reset. Sign in with it and your security code")
         return response
 
 

@@ -20,11 +20,11 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evolve.access import gate
 from evolve.access.models import LawfulBasis, ShareConsent
 from evolve.access.sharing import ledger_for_child
 from evolve.accounts.models import User
@@ -88,7 +88,7 @@ from evolve.cases.services import (
     strategy_discussion_held,
 )
 from evolve.clock.models import DeadlineKind
-from evolve.ui.api import invalid, refused, valid_input, with_refusals
+from evolve.ui.api import Pages, invalid, refused, valid_input, with_refusals
 from referrals.selectors import referral_get_for_user
 
 # Serializer fields whose names other apps' serializers use for other choices ("kind", "consent"): named enum
@@ -734,10 +734,11 @@ class ReviewEscalateApi(APIView):
 
 
 class EscalationListApi(APIView):
-    @extend_schema(responses=EscalationSerializer(many=True))
+    @extend_schema(responses=with_refusals({200: EscalationSerializer(many=True)}, 403))
     def get(self, request: Request) -> Response:
         """The escalated disagreements waiting for a decision, oldest first: your team's, or for a service manager
         those of their agency."""
+        gate.refuse_governance(request.user)
         return Response(EscalationSerializer(escalations_for_user(user=_user(request)), many=True).data)
 
 
@@ -776,14 +777,15 @@ class EscalationDetailApi(APIView):
 
 
 class CaseListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(
         parameters=[OpenApiParameter("include_closed", bool, description="Closed cases too")],
-        responses=CaseSerializer(many=True),
+        responses=with_refusals({200: CaseSerializer(many=True)}, 403),
     )
     def get(self, request: Request) -> Response:
         """The cases you may see: your team's, or for someone outside the team only those they work on."""
+        gate.refuse_governance(request.user)
         user = _user(request)
         include_closed = request.query_params.get("include_closed", "").lower() in ("1", "true", "yes")
         paginator = self.pagination_class()
@@ -817,7 +819,7 @@ class CaseDetailApi(APIView):
 
 
 class CaseNotesApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Only notes containing these words")],
@@ -1062,7 +1064,7 @@ class CaseReopenApi(APIView):
 
 
 class ChildWordsApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: ChildWordsSerializer(many=True)}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
@@ -1130,7 +1132,7 @@ class StrategyDiscussionApi(APIView):
 
 
 class SharingLedgerApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pages
 
     @extend_schema(responses=with_refusals({200: LedgerEntrySerializer(many=True)}, 404))
     def get(self, request: Request, public_id: uuid.UUID) -> Response:

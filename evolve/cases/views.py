@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.cases import forms as case_forms
 from evolve.cases.models import ADVICE_DECISIONS, Case, DecisionKind
@@ -231,6 +232,7 @@ def review_action(request: HttpRequest, public_id: str, action: str) -> HttpResp
 
 @require_GET
 def check_list(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     return render(request, "cases/check_list.html", {"checks": checks_for_owner(user=_user(request))})
 
 
@@ -269,6 +271,7 @@ def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 def escalation_list(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     return render(request, "cases/escalation_list.html", {"escalations": escalations_for_user(user=_user(request))})
 
 
@@ -313,6 +316,7 @@ def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
+    gate.refuse_governance(request.user)
     user = _user(request)
     show_closed = request.GET.get("closed") == "1"
     cases = list(cases_for_user(user=user, include_closed=show_closed)[:500])

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.people.models import Child, ChildAddress, ChildAlias, ChildIdentifier, Ethnicity, Gender, LookedAfterStatus
 from evolve.people.permissions import may_change_child, may_record_child, may_restrict_to_agency
@@ -28,6 +28,7 @@ from evolve.people.services import (
     child_identity_validate,
     child_update,
 )
+from evolve.ui.api import Pages, with_refusals
 
 
 class ChildAliasSerializer(serializers.ModelSerializer):
@@ -145,12 +146,13 @@ def _user(request: Request) -> User:
 class ChildListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Fuzzy match on every name and alias")],
-        responses=ChildSummarySerializer(many=True),
+        responses=with_refusals({200: ChildSummarySerializer(many=True)}, 403),
     )
     def get(self, request: Request) -> Response:
+        gate.refuse_governance(request.user)
         user = _user(request)
         search = request.query_params.get("search", "").strip()[:200]
-        paginator = LimitOffsetPagination()
+        paginator = Pages()
         page = paginator.paginate_queryset(child_list_for_user(user=user, search=search), request, view=self) or []
         children_shown(user=user, children=page, what="API search results" if search else "API list")
         return paginator.get_paginated_response(ChildSummarySerializer(page, many=True).data)

@@ -218,7 +218,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["evolve.access.api.IsVerifiedUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "evolve.ui.api.Pages",
+    # The client's address for the anonymous rate limit, counting the proxies in front as django-axes does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "evolve.access.api.exception_handler",
     # Rate limits on the API, counted in the cache (Redis): per signed-in user, and per address before sign-in.
@@ -274,6 +276,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "dataprotection.retention_review_task",
         "schedule": crontab(minute=15, hour=3),
     },
+    # Subject access exports whose task was lost (the broker was down) or failed: made again.
+    "subject-access-exports-sweep": {"task": "dataprotection.subject_access_exports_sweep_task", "schedule": 600.0},
     # Reports never built (the broker was down, every retry failed) or missed because the 1st's run was.
     "reports-sweep": {"task": "reporting.reports_sweep_task", "schedule": 3600.0},
     # Early on the 1st: this month's quality assurance sample for every team (seed 003).

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -65,3 +66,9 @@ def named_enum(component_name: str, choices: list[tuple[str, str]]) -> type[Enum
     field = type(f"{component_name}Field", (EnumChoiceField,), {"enum_choices": choices})
     schema = {"type": "string", "enum": [value for value, _ in choices]}
     return extend_schema_field(schema, component_name=component_name)(field)
+
+
+class Pages(LimitOffsetPagination):
+    """The API's pages: at most 100 rows at a time (an unbounded ?limit= would read a whole table, or overflow)."""
+
+    max_limit = 100

@@ -219,8 +219,10 @@ def test_the_meeting_list_is_the_teams(sign_in: SignIn, crew: Crew, weekly: Week
     meeting = weekly()
     listed = sign_in(crew["practitioner"]).get(reverse("api-meeting-list")).json()
     assert [m["id"] for m in listed["upcoming"]] == [str(meeting.public_id)] and listed["past"] == []
-    for who in ("governance", "other_team_member", "case_holder", "di"):
-        assert sign_in(crew[who]).get(reverse("api-meeting-list")).json() == {"upcoming": [], "past": []}
+    # Outside the team the list is refused, as the meetings page is (and another team's member sees only theirs).
+    assert sign_in(crew["other_team_member"]).get(reverse("api-meeting-list")).json() == {"upcoming": [], "past": []}
+    for who in ("governance", "case_holder", "di"):
+        assert sign_in(crew[who]).get(reverse("api-meeting-list")).status_code == 403
 
 
 # Who sees what ------------------------------------------------------------------------------------------------------

@@ -81,6 +81,10 @@ def test_each_role_sees_exactly_the_children_its_rules_allow(
         expected = 200 if name in visible else 404
         assert _sees(client, child) == (expected, expected), f"{label} on the {name} child"
 
+    if role == Role.GOVERNANCE:  # aggregates only: the lists themselves are refused, not shown empty
+        assert client.get(reverse("people:child-list")).status_code == 403
+        assert client.get(reverse("api-child-list")).status_code == 403
+        return
     listed = client.get(reverse("people:child-list")).content.decode()
     searched = client.get(reverse("people:child-list"), {"q": "Westerholme"}).content.decode()
     api_list = client.get(reverse("api-child-list")).json()["results"]

@@ -26,7 +26,15 @@ pytestmark = pytest.mark.django_db
 
 SignIn = Callable[[User], Client]
 CHILD_NAMES = ("Testchild", "Maisie", "Fenwick")  # month_of_work's children, and the name its referral forms carry
-PUBLIC_URL_NAMES = {"accounts:login", "accounts:signed-out", "ui:accessibility", "healthz"}
+PUBLIC_URL_NAMES = {
+    "accounts:login",
+    "accounts:signed-out",
+    "accounts:password-reset",
+    "accounts:password-reset-sent",
+    "accounts:password-reset-confirm",
+    "ui:accessibility",
+    "healthz",
+}
 PLACEHOLDER = "00000000-0000-0000-0000-000000000001"
 # The argument shapes of tests/ui/test_security.py: every URL in the project reverses with one of them.
 ARGUMENTS: list[list[object]] = [

@@ -13,7 +13,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_URL_NAMES = {"accounts:login", "accounts:signed-out", "ui:accessibility", "healthz"}
+PUBLIC_URL_NAMES = {
+    "accounts:login",
+    "accounts:signed-out",
+    "accounts:password-reset",
+    "accounts:password-reset-sent",
+    "accounts:password-reset-confirm",
+    "ui:accessibility",
+    "healthz",
+}
 
 
 def test_every_response_carries_the_security_headers(client: Client, db: None) -> None:
