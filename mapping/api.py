@@ -274,7 +274,9 @@ class PossibleDuplicateSerializer(serializers.Serializer):
 
 class MappingConflictSerializer(serializers.Serializer):
     detail = serializers.CharField(read_only=True)
-    version = serializers.IntegerField(read_only=True, help_text="The record's current version: check it, then retry")
+    version = serializers.IntegerField(
+        required=False, help_text="The record's current version (with a conflict): check it, then retry"
+    )
 
 
 class WithdrawnSerializer(serializers.Serializer):

@@ -54,7 +54,7 @@ class ReferralEventSerializer(serializers.ModelSerializer):
 
 class ReferralSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    child = serializers.UUIDField(source="child.public_id", default=None, read_only=True)
+    child = serializers.UUIDField(source="child.public_id", default=None, read_only=True, allow_null=True)
     indicators: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="code", many=True, read_only=True
     )

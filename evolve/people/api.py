@@ -67,7 +67,7 @@ class ChildSerializer(serializers.ModelSerializer):
     addresses = ChildAddressSerializer(many=True, read_only=True)
     identifiers = ChildIdentifierSerializer(many=True, read_only=True)
     restricted_to_agency: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="short_name", read_only=True
+        slug_field="short_name", read_only=True, allow_null=True
     )
     open_to_team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="name", read_only=True)
 

@@ -74,16 +74,11 @@ KNOWN: dict[tuple[str, str], str] = {
         "give the view `pagination_class = LimitOffsetPagination` and use `paginator = self.pagination_class()`, "
         "as evolve/cases/api.py does, so drf-spectacular declares the page and its limit/offset parameters"
     ),
-    ("GET /api/children/{public_id}/", "Response violates schema"): (
-        "evolve/people/api.py ChildSerializer.restricted_to_agency is null for an unrestricted child: "
-        "SlugRelatedField(slug_field='short_name', read_only=True, allow_null=True)"
-    ),
     ("POST /api/children/", "Response violates schema"): (
         "evolve/people/api.py: restricted_to_agency null (as above); and the 409 answer is an object "
         "{detail, candidates, hidden_candidates}, declared as a list of ChildSummary: declare it with an "
         "inline_serializer (or a DuplicateCandidatesSerializer) of those three fields"
     ),
-    ("PATCH /api/children/{public_id}/", "Response violates schema"): "evolve/people/api.py: as GET (allow_null)",
     ("GET /api/children/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"evolve/people/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("PATCH /api/children/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"evolve/people/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("POST /api/children/", UNDOCUMENTED_REFUSALS[0]): f"evolve/people/api.py: {UNDOCUMENTED_REFUSALS[1]}",
@@ -91,43 +86,12 @@ KNOWN: dict[tuple[str, str], str] = {
         "referrals/api.py ReferralListApi answers a page but declares a list (pagination_class, as for children); "
         "ReferralSerializer.child is null until the SPOC logs the referral: UUIDField(..., allow_null=True)"
     ),
-    ("POST /api/referrals/", "Response violates schema"): (
-        "referrals/api.py ReferralSerializer.child is null on a new draft: UUIDField(..., allow_null=True)"
-    ),
-    ("GET /api/referrals/{public_id}/", "Response violates schema"): "referrals/api.py: child allow_null=True",
-    ("PATCH /api/referrals/{public_id}/", "Response violates schema"): "referrals/api.py: child allow_null=True",
-    ("POST /api/referrals/{public_id}/steps/{action}/", "Response violates schema"): "referrals/api.py: as above",
     ("POST /api/referrals/", UNDOCUMENTED_REFUSALS[0]): f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("GET /api/referrals/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("PATCH /api/referrals/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("POST /api/referrals/{public_id}/steps/{action}/", UNDOCUMENTED_REFUSALS[0]): (
         f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}"
     ),
-    ("POST /api/mapping/children/{child_id}/missing-episodes/", "Response violates schema"): (
-        "mapping/services.py _episode_errors accepts a missing episode in the year 898 (given with a -00:01:15 "
-        "offset, shown back in London's local mean time, not a valid RFC 3339 date-time): refuse a start before "
-        "the child's date of birth (or before 1900) with 'When the child went missing must be after they were born'"
-    ),
-    ("PATCH /api/mapping/missing-episodes/{public_id}/", "Response violates schema"): (
-        "mapping/services.py: as above; and a refusal's 409 has no version (below)"
-    ),
-    **{
-        (operation, "Response violates schema"): (
-            "mapping/api.py declares every 409 as MappingConflictSerializer, whose version is required, but a refusal "
-            "(refused(MappingRefused(...)), e.g. 'A child is changed on the child's record') carries only detail: "
-            "make it `version = serializers.IntegerField(required=False, help_text=...)` (not read_only, which "
-            "drf-spectacular marks required)"
-        )
-        for operation in (
-            "PATCH /api/mapping/records/{public_id}/",
-            "POST /api/mapping/records/{public_id}/flag/",
-            "PATCH /api/mapping/links/{public_id}/",
-            "POST /api/mapping/links/{public_id}/withdraw/",
-            "POST /api/mapping/investigations/{public_id}/close/",
-            "POST /api/mapping/prosecutions/{public_id}/conclude/",
-            "POST /api/mapping/disruptions/{public_id}/outcome/",
-        )
-    },
 }
 
 
