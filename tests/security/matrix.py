@@ -228,33 +228,11 @@ def post_only(*args: str | int) -> Row:
     return Row(args=args, method=True)
 
 
-# Why some cells are marked wrong today (each is in the report to the lead, with the fix).
-GOVERNANCE_LIST = (
-    "Governance sees figures only, never a child's record (DESIGN.md): a list of children's records is refused to "
-    "them (403), as the meeting and mapping lists are, not answered with an empty list"
-)
-GOVERNANCE_WORKLIST = (
-    "Governance sees figures only (DESIGN.md): casework to-do lists are refused to them (403), not answered empty"
-)
-NOT_TEAM_MEETINGS = (
-    "The meetings are the team's (meetings/permissions.py): /meetings/ refuses anyone outside a team (403) and the "
-    "API list must too, not answer 200 with an empty list"
-)
-FRONT_DOOR_ASSESSMENTS = (
-    "A risk assessment is the team's work about the child (risk/permissions.py): the front door sees the child's "
-    "record but not the team's work, so the child's assessments page must refuse them (as the child's case page "
-    "does), not show an empty list and log a read of the child's risk assessments"
-)
-
-
 def wrong_for(roles: AbstractSet[str], why: str, kinds: tuple[str, ...] = ()) -> dict[str, str]:
     """Cells known to be wrong: each role (on these object kinds, or on all)."""
     if not kinds:
         return dict.fromkeys(sorted(roles), why)
     return {f"{role}@{kind}": why for role in sorted(roles) for kind in kinds}
-
-
-FRONT_DOOR_SEES_NO_ASSESSMENTS = wrong_for(FRONT_DOOR, FRONT_DOOR_ASSESSMENTS, ("team", "other_team"))
 
 
 # Admin pages the administrator is refused too: sign-in attempts are recorded by signing in, never by hand; a new
