@@ -16,16 +16,8 @@ VIEW_CHILD = "people.view_child_record"
 def granted_children(*, user: User) -> models.Q:
     """A filter for the children granted to `user`, directly or through a group, or opened by `user` in an emergency
     (break-glass) until the opening expires, for use inside a scope. Subqueries only: one query whatever the rows."""
-    direct = ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record")
-    through_groups = ChildGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="view_child_record"
-    )
     opened_in_emergency = BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
-    return (
-        models.Q(pk__in=direct.values("content_object_id"))
-        | models.Q(pk__in=through_groups.values("content_object_id"))
-        | models.Q(pk__in=opened_in_emergency.values("child_id"))
-    )
+    return granted_child_filter(user=user, field="pk") | models.Q(pk__in=opened_in_emergency.values("child_id"))
 
 
 def child_grantees(*, child: models.Model) -> models.QuerySet[User]:
