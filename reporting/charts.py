@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from reporting.content import TrendPoint, point_value
+from reporting.content import TrendPoint, number_text, point_value
 
 WIDTH, HEIGHT = 300, 100
 LEFT, RIGHT, TOP, BOTTOM = 30, 4, 16, 20  # room for the scale on the left and the month labels below
@@ -44,12 +44,13 @@ def trend_chart(trend: list[TrendPoint], *, title: str, is_rate: bool) -> SafeSt
         # Every month's figure above its bar, so the chart can be read without a ruler (rates: the percentage).
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{y - 2:.1f}" text-anchor="middle" font-size="7.5" fill="{INK}">'
-            f"{_label(round(value))}</text>"
+            f"{number_text(round(value))}</text>"
         )
     unit = "%" if is_rate else ""
     axis_y = TOP + plot_h
+    top_label = number_text(top) + unit
     scale = (
-        f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="9" fill="{INK}">{_label(top)}{unit}</text>'
+        f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="9" fill="{INK}">{top_label}</text>'
         f'<text x="{LEFT - 4}" y="{axis_y}" text-anchor="end" font-size="9" fill="{INK}">0</text>'
         f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - RIGHT}" y2="{axis_y}" stroke="{RULE}" stroke-width="1"/>'
     )
@@ -70,7 +71,7 @@ def trend_chart(trend: list[TrendPoint], *, title: str, is_rate: bool) -> SafeSt
 def _spoken(trend: list[TrendPoint], values: list[float | None], unit: str) -> str:
     """The chart in words, for a screen reader and for anyone who cannot tell the bars apart."""
     return ", ".join(
-        f"{point['label']} {'no rate' if value is None else _label(value) + unit}"
+        f"{point['label']} {'no rate' if value is None else number_text(value) + unit}"
         for point, value in zip(trend, values, strict=True)
     )
 
@@ -86,8 +87,3 @@ def _nice(value: float) -> float:
         if step * magnitude >= value:
             return step * magnitude
     return 10 * magnitude
-
-
-def _label(value: float) -> str:
-    rounded = round(value, 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"

@@ -141,19 +141,19 @@ def direction(trend: list[TrendPoint], *, is_rate: bool) -> Direction:
     unit = " percentage points" if is_rate else ""
     change = this - before
     if change > 0:
-        way, words = "up", f"Up {_number(change)}{unit} on {trend[-2]['name']}"
+        way, words = "up", f"Up {number_text(change)}{unit} on {trend[-2]['name']}"
     elif change < 0:
-        way, words = "down", f"Down {_number(-change)}{unit} on {trend[-2]['name']}"
+        way, words = "down", f"Down {number_text(-change)}{unit} on {trend[-2]['name']}"
     else:
         way, words = "same", f"The same as {trend[-2]['name']}"
     if len(earlier) > 1:  # with one earlier figure, it is the month before's, already said
         average = sum(earlier) / len(earlier)
         suffix = "%" if is_rate else ""
-        words += f"; the average of the previous {len(earlier)} months was {_number(average)}{suffix}"
+        words += f"; the average of the previous {len(earlier)} months was {number_text(average)}{suffix}"
     return {"way": way, "words": words + "."}
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     """One decimal place, halves rounded up as a spreadsheet does (0.25 is 0.3), and no ".0" on whole numbers."""
     rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return str(int(rounded)) if rounded == rounded.to_integral_value() else str(rounded)
