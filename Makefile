@@ -7,11 +7,13 @@ PY := $(VENV)/bin/python
 STAMPS := .make
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test lint types imports pytest check-deploy services system-deps assets db migrate demo clean backup-note
+.PHONY: help run test lint types imports pytest check-deploy services system-deps assets db migrate demo clean backup-note \
+	bench seed-scale
 
 help:
 	@echo "make run   - install what is missing, migrate, load demo data, start web, worker and beat"
 	@echo "make test  - install what is missing, then lint, types, import contracts and the whole test suite"
+	@echo "make bench - (by hand) build the scale data if missing and run the benchmarks into bench/RESULTS.md"
 
 run: system-deps services $(STAMPS)/python $(STAMPS)/assets db
 	DJANGO_SETTINGS_MODULE=evolve.settings.local bin/run
@@ -30,6 +32,14 @@ imports: $(STAMPS)/python
 
 pytest: $(STAMPS)/python $(STAMPS)/assets
 	$(VENV)/bin/pytest
+
+# By hand, never from `make test`: the benchmarks need the ten-year scale database (bench/README.md).
+bench: system-deps services $(STAMPS)/python $(STAMPS)/assets
+	@command -v wrk >/dev/null || bin/install-system-deps wrk
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+seed-scale: services $(STAMPS)/python
+	$(PY) bench/scale_db.py $(SCALE_ARGS)
 
 system-deps:
 	@bin/install-system-deps

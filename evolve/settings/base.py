@@ -81,6 +81,10 @@ MIDDLEWARE = [
     # Last, so that it sees the outcome of authentication (django-axes' documented position).
     "axes.middleware.AxesMiddleware",
 ]
+# The benchmarks (bench/) read how many SQL statements each request ran from a response header. Off unless asked for.
+SQL_COUNT_HEADER = env.bool("SQL_COUNT_HEADER", default=False)
+if SQL_COUNT_HEADER:
+    MIDDLEWARE.insert(0, "evolve.ui.middleware.StatementCountMiddleware")
 
 ROOT_URLCONF = "evolve.urls"
 WSGI_APPLICATION = "evolve.wsgi.application"
