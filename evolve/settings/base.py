@@ -6,11 +6,13 @@ about.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets classes such as ModelAdmin take type parameters at run time, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -169,7 +171,7 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 STATIC_URL = "/static/"
 STATIC_ROOT: Path | None = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -212,6 +214,26 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evolve@localhost")
 # views.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private-media")))
+# Where attachments, minutes, reports and exports are kept. "file": the folder above, for one machine or a shared
+# volume. "s3": a private bucket through django-storages, so that any number of web and worker machines share one
+# store (credentials from the usual AWS environment or the machine's role; any S3-compatible store by endpoint URL).
+PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="file")
+if PRIVATE_STORAGE == "s3":
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("PRIVATE_STORAGE_BUCKET"),
+            "endpoint_url": env.str("PRIVATE_STORAGE_ENDPOINT_URL", default=None),
+            "region_name": env.str("PRIVATE_STORAGE_REGION", default=None),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
+elif PRIVATE_STORAGE == "file":
+    STORAGES["private"] = {"BACKEND": "evolve.uploads.storage.PrivateStorage"}
+else:
+    raise ImproperlyConfigured(f"PRIVATE_STORAGE must be file or s3, not {PRIVATE_STORAGE!r}")
 # The address emails link back to.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

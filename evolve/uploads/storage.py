@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 
@@ -27,7 +27,26 @@ _PREFIX = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 
 
 class PrivateStorage(FileSystemStorage):
-    """A FileSystemStorage with no URLs: a private file only ever leaves through a permission-checked view."""
+    """A folder on disk with no URLs: a private file only ever leaves through a permission-checked view.
+
+    Its folder is settings.PRIVATE_MEDIA_ROOT, read each time (not once at start), so that where the folder is can
+    change with the settings, as the tests change it.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("file_permissions_mode", FILE_PERMISSIONS)
+        options.setdefault("directory_permissions_mode", DIRECTORY_PERMISSIONS)
+        options["base_url"] = None
+        super().__init__(**options)
+
+    @property
+    def base_location(self) -> str:
+        explicit: str | None = getattr(self, "_location", None)
+        return str(explicit or private_media_root())
+
+    @property
+    def location(self) -> str:
+        return str(Path(self.base_location).resolve())
 
     def url(self, name: str | None) -> str:
         raise NotImplementedError("Private files have no URL: serve them with serve_private_file from a view")
@@ -38,16 +57,17 @@ def private_media_root() -> Path:
     return Path(getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "var" / "private-media"))
 
 
-def private_storage() -> PrivateStorage:
-    """The storage for attachments. Refuses to start inside a folder that the web server or whitenoise serves."""
-    location = private_media_root()
-    _refuse_public_location(location=location)
-    return PrivateStorage(
-        location=location,
-        base_url=None,
-        file_permissions_mode=FILE_PERMISSIONS,
-        directory_permissions_mode=DIRECTORY_PERMISSIONS,
-    )
+def private_storage() -> Storage:
+    """Where attachments, minutes, reports and exports are kept: STORAGES["private"].
+
+    A folder on disk by default (PrivateStorage), or any Django storage the settings name, such as django-storages'
+    S3Storage on a private bucket, so that several web and worker machines share one store (README, deployment). A
+    folder on disk is refused inside a folder that the web server or whitenoise serves.
+    """
+    storage = storages["private"]
+    if isinstance(storage, FileSystemStorage):
+        _refuse_public_location(location=Path(storage.location))
+    return storage
 
 
 def stored_name(*, checked: CheckedUpload, prefix: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from evolve.uploads.storage import private_storage, serve_private_file, store_upload, stored_name
+from evolve.uploads.storage import PrivateStorage, private_storage, serve_private_file, store_upload, stored_name
 from evolve.uploads.validation import CheckedUpload, check_upload
 from tests.uploads.samples import JPEG_BYTES, pdf_bytes, upload
 
@@ -73,7 +76,9 @@ def test_private_media_root_defaults_to_var_outside_the_static_folders(settings)
     if hasattr(settings, "PRIVATE_MEDIA_ROOT"):
         del settings.PRIVATE_MEDIA_ROOT
 
-    assert Path(private_storage().location) == settings.BASE_DIR / "var" / "private-media"
+    storage = private_storage()
+    assert isinstance(storage, PrivateStorage)
+    assert Path(storage.location) == settings.BASE_DIR / "var" / "private-media"
 
 
 @pytest.mark.parametrize("setting", ["STATIC_ROOT", "MEDIA_ROOT"])
@@ -130,3 +135,33 @@ def test_a_non_ascii_download_name_is_encoded_for_the_header(private_root: Path)
     response = serve_private_file(storage_name=name, download_name=checked.filename, content_type=checked.content_type)
 
     assert response["Content-Disposition"] == "attachment; filename*=utf-8''Zo%C3%AB%20statement.pdf"
+
+
+def _private_storage_in_a_fresh_process(**environment: str) -> subprocess.CompletedProcess[str]:
+    """The storage settings are read at start-up, so each configuration is tried in its own interpreter."""
+    script = (
+        "import django; django.setup(); "
+        "from evolve.uploads.storage import private_storage; s = private_storage(); "
+        "print(type(s).__module__ + '.' + type(s).__name__, getattr(s, 'bucket_name', ''), "
+        "getattr(s, 'default_acl', ''))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "evolve.settings.test", **environment}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
+
+
+def test_the_private_store_can_be_a_private_bucket_shared_by_every_machine() -> None:
+    result = _private_storage_in_a_fresh_process(PRIVATE_STORAGE="s3", PRIVATE_STORAGE_BUCKET="evolve-files")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["storages.backends.s3.S3Storage", "evolve-files", "private"]
+
+
+def test_the_private_store_is_a_folder_by_default() -> None:
+    result = _private_storage_in_a_fresh_process()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["evolve.uploads.storage.PrivateStorage"]
+
+
+def test_an_unknown_private_store_stops_the_service_starting() -> None:
+    result = _private_storage_in_a_fresh_process(PRIVATE_STORAGE="ftp")
+    assert result.returncode != 0
+    assert "PRIVATE_STORAGE must be file or s3" in result.stderr
