@@ -47,10 +47,15 @@ def _team_intelligence(user: User, prefix: str = "") -> Q:
 
 
 def entity_scope(user: User, prefix: str = "") -> Q:
+    """A child's entity when the child gate shows the child; any other kind when it is the team's intelligence.
+
+    One `id IN (children's entities UNION ALL the team's own)`: each arm uses its index (the child's entity by
+    `child_id`, the team's records by team and kind), where an OR of the two would read every entity in the area.
+    """
     children = gate.visible_to(user, Child.objects.all()).values("pk")
-    return (Q(**{f"{prefix}kind": EntityKind.CHILD}) & Q(**{f"{prefix}child_id__in": children})) | (
-        ~Q(**{f"{prefix}kind": EntityKind.CHILD}) & _team_intelligence(user, prefix)
-    )
+    childrens = Entity.objects.filter(kind=EntityKind.CHILD, child_id__in=children).values("pk").order_by()
+    teams = Entity.objects.filter(_team_intelligence(user)).exclude(kind=EntityKind.CHILD).values("pk").order_by()
+    return Q(**{f"{prefix}pk__in": childrens.union(teams, all=True)})
 
 
 class EntityPolicy:

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from evolve.access import gate
-from evolve.access.grants import granted_children
+from evolve.access.grants import granted_child_ids, granted_children
 from evolve.accounts.models import User
 from evolve.accounts.roles import CHILD_RECORDING_ROLES, FRONT_DOOR_ROLES, Role
 from evolve.people.models import Child
@@ -25,14 +25,20 @@ class ChildPolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if user.has_role(Role.GOVERNANCE):
             return queryset.none()
-        allowed = granted_children(user=user)
         if user.has_role(*FRONT_DOOR_ROLES):
-            allowed |= Q(restricted_to_agency__isnull=True)
+            # The front door sees nearly every record: a filter on the table itself beats a list of ids.
+            allowed = granted_children(user=user) | Q(restricted_to_agency__isnull=True)
+            if user.is_team_member:
+                allowed |= Q(open_to_team_id=user.team_id, restricted_to_agency_id=user.agency_id)
+            return queryset.filter(allowed)
+        team = None
         if user.is_team_member:
-            allowed |= Q(open_to_team_id=user.team_id) & (
-                Q(restricted_to_agency__isnull=True) | Q(restricted_to_agency_id=user.agency_id)
+            team = (
+                Child.objects.filter(open_to_team_id=user.team_id)
+                .filter(Q(restricted_to_agency__isnull=True) | Q(restricted_to_agency_id=user.agency_id))
+                .values("pk")
             )
-        return queryset.filter(allowed)
+        return queryset.filter(pk__in=granted_child_ids(user=user, also=team))
 
 
 gate.register(Child, ChildPolicy())
