@@ -7,6 +7,7 @@ from datetime import date
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models.functions import Replace, Upper
 
 
 class Gender(models.TextChoices):
@@ -141,6 +142,15 @@ class ChildAddress(models.Model):
     class Meta:
         ordering = ["-lived_from"]
         verbose_name_plural = "child addresses"
+        indexes = [
+            # The daily review's "children at the same address" looks current addresses up by normalised postcode
+            # (evolve.people.selectors.children_at_same_address); without this it reads every address in the area.
+            models.Index(
+                Upper(Replace("postcode", models.Value(" "), models.Value(""))),
+                condition=models.Q(lived_to__isnull=True),
+                name="childaddress_current_postcode",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Address {self.pk} of child {self.child_id}"
