@@ -611,10 +611,9 @@ def write_results(path: Path, run: dict[str, Any]) -> None:
         lines += [
             "## Worker choice",
             "",
-            f"{run['config'].label}. Not compared in this run (`--compare-workers` does); the default is 2 gthread "
-            "workers x 4 threads because on two cores it matched 4 or 5 sync workers on the heavy pages' throughput, "
-            "gave a lower p95 at 1 client and several times the floor's throughput (connections kept alive), in half "
-            "the memory (bench/README.md).",
+            f"{run['config'].label}. Not compared in this run (`--compare-workers` does); the default is 4 sync "
+            "workers because, compared at 250,000 children with 5 sync and 2x4 and 4x2 gthread workers, it gave the "
+            "heavy pages the highest throughput at 16 clients and the lowest p95 at 1 client (bench/README.md).",
             "",
         ]
     lines += ["## Rows in the main tables", "", "| Table | Rows |", "|---|---:|"]
@@ -791,11 +790,12 @@ def target_rows(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 # Worker choice ------------------------------------------------------------------------------------------------------
 
 
-# Two cores: two processes (one per core) with four threads each, so a thread waiting on PostgreSQL lets another
-# render. Against 4 or 5 sync workers it gave the floor several times the throughput (it keeps connections alive), the
-# heavy pages the same throughput within noise and a lower p95 at 1 client, in half the memory (--compare-workers
-# measures it again; RESULTS.md shows the table when it was run).
-DEFAULT_CONFIG = ServerConfig(2, "gthread", 4)
+# Two cores, pages that are mostly CPU (Python rendering, PostgreSQL planning and scanning): one process per request
+# in flight did best at scale. Compared at 250,000 children (--compare-workers) with 5 sync workers and 2x4 and 4x2
+# gthread workers, 4 sync workers gave the heavy pages (review queue, case page) the highest throughput at 16 clients
+# and the lowest p95 at 1 client. gthread keeps connections alive, which makes the floor faster and so the ratio to the
+# floor stricter; the heavy pages gain nothing from it.
+DEFAULT_CONFIG = ServerConfig(4, "sync", 1)
 WORKER_CHOICES = [
     ServerConfig(4, "sync", 1),
     ServerConfig(5, "sync", 1),
@@ -884,9 +884,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per page and concurrency (default 10)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per page (default 3)")
     parser.add_argument("--clients", default="1,16", help="concurrencies, comma-separated (default 1,16)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_CONFIG.workers, help="gunicorn workers (default 2)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_CONFIG.workers, help="gunicorn workers (default 4)")
     parser.add_argument("--worker-class", default=DEFAULT_CONFIG.worker_class, choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=DEFAULT_CONFIG.threads, help="threads per gthread worker (4)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_CONFIG.threads, help="threads per gthread worker")
     parser.add_argument(
         "--compare-workers", action="store_true", help="first try a few worker choices and run with the best"
     )
