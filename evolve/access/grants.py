@@ -30,12 +30,7 @@ def granted_child_ids(*, user: User, also: models.QuerySet[Any] | None = None) -
     `open_to_team_id`), so a scope's cost follows what the user may see, not the size of the area's records.
     """
     arms: list[models.QuerySet[Any]] = [
-        ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record")
-        .values("content_object_id")
-        .order_by(),
-        ChildGroupObjectPermission.objects.filter(group__user=user, permission__codename="view_child_record")
-        .values("content_object_id")
-        .order_by(),
+        *_granted_ids(user=user),
         BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("child_id").order_by(),
     ]
     if also is not None:
@@ -63,14 +58,19 @@ def child_access_revoke(*, child: models.Model, user: User) -> None:
 
 
 def granted_child_filter(*, user: User, field: str = "child_id") -> models.Q:
-    """Like `granted_children`, for a model that points at a child through `field`."""
+    """The children granted to `user` directly or through a group (not break-glass), for a model that points at a
+    child through `field`."""
+    direct, through_groups = _granted_ids(user=user)
+    return models.Q(**{f"{field}__in": direct}) | models.Q(**{f"{field}__in": through_groups})
+
+
+def _granted_ids(*, user: User) -> tuple[models.QuerySet[Any], models.QuerySet[Any]]:
+    """The ids of the children granted to `user` directly, and through a group: the two grant subqueries."""
     direct = ChildUserObjectPermission.objects.filter(user=user, permission__codename="view_child_record")
     through_groups = ChildGroupObjectPermission.objects.filter(
         group__user=user, permission__codename="view_child_record"
     )
-    return models.Q(**{f"{field}__in": direct.values("content_object_id")}) | models.Q(
-        **{f"{field}__in": through_groups.values("content_object_id")}
-    )
+    return direct.values("content_object_id").order_by(), through_groups.values("content_object_id").order_by()
 
 
 def child_access_granted_directly(*, child: models.Model, user: User) -> bool:
