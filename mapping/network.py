@@ -1,10 +1,12 @@
 """The network around one record: every record within N links of it, worked out in the database.
 
-One recursive query walks the links the user may see (the gate's scope for links, which already hides a link whose
-either end the user may not see), so the walk never passes through a hidden record: a health worker is not shown a
-child who is linked to theirs only through a police-restricted person. Then one query fetches the records found and
-one the links between them, and one insert logs the children shown. Four statements whatever the network's size
-(tests/mapping/test_network.py counts them); the cap on nodes keeps a page drawable.
+The walk goes hop by hop from the records reached so far (the frontier): one query for the links touching it, through
+the indexes on a link's two ends, and one for which of the records at their other ends the user may see, so the walk
+never passes through a hidden record (a health worker is not shown a child who is linked to theirs only through a
+police-restricted person) and reads only the links around the records it reaches, never the team's whole map. Then
+one query fetches the records found, one the links between them, and one insert logs the children shown: at most
+`2 * hops + 3` statements whatever the network's size (tests/mapping/test_network.py counts them); the cap on nodes
+keeps a page drawable.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db.models import Q
 
-from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from mapping.models import Entity, EntityKind, Link
+from mapping.permissions import link_own_scope, visible_entity_ids
 from mapping.selectors import entities_with_details, links_in_period
 
 DEFAULT_HOPS = 2
@@ -52,31 +54,32 @@ class Network:
         return [node for node in self.nodes if node.entity.kind == EntityKind.CHILD and node.hops > 0]
 
 
-_WALK = """
-WITH RECURSIVE visible_links AS MATERIALIZED ({links}),
-edges AS MATERIALIZED (
-    SELECT a_id AS source, b_id AS target FROM visible_links
-    UNION ALL
-    SELECT b_id, a_id FROM visible_links
-),
-walk(node, hops) AS (
-    SELECT %s::bigint, 0
-    UNION
-    SELECT edges.target, walk.hops + 1 FROM walk JOIN edges ON edges.source = walk.node WHERE walk.hops < %s
-)
-SELECT node, min(hops) AS hops FROM walk GROUP BY node ORDER BY min(hops), node LIMIT %s
-"""
-
-
-def _visible_links(
-    user: User, *, kinds: Sequence[str] = (), since: date | None = None, until: date | None = None
-) -> Any:
-    queryset = gate.visible_to(user, Link.objects.filter(withdrawn_at__isnull=True))
+def _links(user: User, *, kinds: Sequence[str] = (), since: date | None = None, until: date | None = None) -> Any:
+    """Links the walk may follow, by the link's own restriction, kind and period; each end is checked as it is reached
+    (`visible_entity_ids`), so between ends the user may see these are exactly the links the gate shows."""
+    queryset = Link.objects.filter(link_own_scope(user), withdrawn_at__isnull=True)
     if kinds:
         queryset = queryset.filter(kind__in=list(kinds))
     if since is not None or until is not None:
         queryset = queryset.filter(links_in_period(since=since, until=until))
     return queryset
+
+
+def _walk(user: User, links: Any, *, start: int, hops: int) -> dict[int, int]:
+    """Each record reached within `hops` of `start`, with its distance: breadth first, two queries a hop (the links
+    touching the frontier, then which of the records at their other ends the user may see), stopping once more than
+    MAX_NODES are reached (the nearest first, then the lowest ids, so the cut is the same each time). A record the
+    user may not see is never reached, so the walk never passes through it."""
+    reached = {start: 0}
+    frontier = [start]
+    for hop in range(1, hops + 1):
+        touching = links.filter(Q(a_id__in=frontier) | Q(b_id__in=frontier)).values_list("a_id", "b_id")
+        found = {end for pair in touching for end in pair if end not in reached}
+        frontier = sorted(visible_entity_ids(user, found))[: MAX_NODES + 1 - len(reached)]
+        reached.update((node, hop) for node in frontier)
+        if not frontier or len(reached) > MAX_NODES:
+            break
+    return reached
 
 
 def network_for_user(
@@ -91,11 +94,8 @@ def network_for_user(
     """The records within `hops` links of `start` (which the caller fetched through the gate), following only links
     of `kinds` (all when empty) seen between `since` and `until`."""
     hops = max(1, min(hops, MAX_HOPS))
-    links = _visible_links(user, kinds=kinds, since=since, until=until)
-    links_sql, links_params = links.values("a_id", "b_id").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(_WALK.format(links=links_sql), [*links_params, start.pk, hops, MAX_NODES + 1])
-        reached: dict[int, int] = dict(cursor.fetchall())
+    links = _links(user, kinds=kinds, since=since, until=until)
+    reached = _walk(user, links, start=start.pk, hops=hops)
     truncated = len(reached) > MAX_NODES
     if truncated:
         farthest = max(reached, key=lambda node: (reached[node], node))

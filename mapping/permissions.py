@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -58,6 +59,28 @@ def entity_scope(user: User, prefix: str = "") -> Q:
     return Q(**{f"{prefix}pk__in": childrens.union(teams, all=True)})
 
 
+def visible_entity_ids(user: User, ids: Iterable[int]) -> set[int]:
+    """Which of these records the user may see: `entity_scope`'s rule worked out for a known handful of records (the
+    network walk's next hop) row by row, where `entity_scope` as a subquery would first build the set of every
+    record the team may see. Tested to agree with the gate on every kind of record."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    candidates = Entity.objects.filter(pk__in=ids)
+    among = Child.objects.filter(pk__in=candidates.filter(kind=EntityKind.CHILD).values("child_id"))
+    children = gate.visible_to(user, among).values("pk")
+    visible = candidates.filter(
+        Q(kind=EntityKind.CHILD, child_id__in=children) | (~Q(kind=EntityKind.CHILD) & _team_intelligence(user))
+    )
+    return set(visible.values_list("pk", flat=True))
+
+
+def link_own_scope(user: User) -> Q:
+    """A link's own restriction (the team's, less a link restricted to another agency), without the rule on its
+    ends: for a walk that has already checked each end with `visible_entity_ids`."""
+    return _team_intelligence(user)
+
+
 class EntityPolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(entity_scope(user))
@@ -66,7 +89,7 @@ class EntityPolicy:
 class LinkPolicy:
     def scope(self, *, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
         visible = Entity.objects.filter(entity_scope(user)).values("pk")
-        return queryset.filter(_team_intelligence(user), a_id__in=visible, b_id__in=visible)
+        return queryset.filter(link_own_scope(user), a_id__in=visible, b_id__in=visible)
 
 
 class TeamIntelligencePolicy:

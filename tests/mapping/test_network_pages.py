@@ -173,18 +173,22 @@ def test_the_network_page_costs_the_same_whatever_the_size_of_the_network(
     link: Callable[..., Link],
     django_assert_num_queries: Any,
 ) -> None:
+    # A chain four links long, so the small network is walked to every hop the large one is.
     start = open_child("Ava", "Example")
     first = person(police_officer, "Zed", "First")
+    takeaway = place(police_officer, name="First Takeaway", location_type=LocationType.TAKEAWAY)
+    second = open_child("Bea", "Second")
     link(police_officer, start, first)
-    link(police_officer, first, place(police_officer, name="First Takeaway", location_type=LocationType.TAKEAWAY))
-    link(police_officer, first, open_child("Bea", "Second"))
+    link(police_officer, first, takeaway)
+    link(police_officer, second, takeaway, kind=LinkKind.SEEN_AT)
+    link(police_officer, second, person(police_officer, "Yan", "Fourth"))
     entity = Entity.objects.get(child=start)
     url = reverse("mapping:network", args=[entity.public_id]) + "?hops=4"
     client = sign_in(police_officer)
     assert client.get(url).status_code == 200  # the session settles
     with CaptureQueriesContext(connection) as small:
         small_page = client.get(url)
-    assert len(_table(small_page.content.decode(), "network-nodes").split("<tr")) - 2 == 4
+    assert len(_table(small_page.content.decode(), "network-nodes").split("<tr")) - 2 == 5
 
     for n in range(6):
         other = person(police_officer, f"Extra{n}", f"Person{n}", restricted=n % 2 == 0)
@@ -193,7 +197,7 @@ def test_the_network_page_costs_the_same_whatever_the_size_of_the_network(
         link(police_officer, child_entity(child=open_child(f"Far{n}", "Away"), by=police_officer), other)
     with django_assert_num_queries(len(small.captured_queries)):
         large_page = client.get(url)
-    assert len(_table(large_page.content.decode(), "network-nodes").split("<tr")) - 2 == 22
+    assert len(_table(large_page.content.decode(), "network-nodes").split("<tr")) - 2 == 23
 
 
 def test_the_hotspot_map_lists_the_hotel_with_two_children(

@@ -36,7 +36,13 @@ from mapping.models import (
     Prosecution,
     Vehicle,
 )
-from mapping.permissions import may_flag_for_disruption, may_map, may_record_pursuit, may_restrict_to
+from mapping.permissions import (
+    may_flag_for_disruption,
+    may_map,
+    may_record_pursuit,
+    may_restrict_to,
+    visible_entity_ids,
+)
 from mapping.selectors import (
     disruption_get_for_user,
     entities_for_user,
@@ -235,6 +241,21 @@ def test_the_lists_hold_exactly_what_each_role_sees(request: pytest.FixtureReque
         # A person, place... is an Entity too (the detail extends it): the entity list holds it.
         should = {record.pk for name, record in world.records.items() if name in expected and isinstance(record, model)}
         assert listed == should, model.__name__
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+def test_the_network_walks_check_of_a_handful_of_records_agrees_with_the_gate(
+    request: pytest.FixtureRequest, world: World, who: str
+) -> None:
+    """The walk checks each hop's records row by row (`visible_entity_ids`), not through the gate's scope: the two
+    must agree on every kind of record, open and police-only, for every role."""
+    user = _user(request, world, who)
+    entities = {record.pk for record in world.records.values() if isinstance(record, Entity)}
+
+    walk_sees = visible_entity_ids(user, entities)
+
+    assert walk_sees == set(gate.visible_to(user, Entity.objects.filter(pk__in=entities)).values_list("pk", flat=True))
+    assert walk_sees == {world.records[name].pk for name in EXPECTED[who] if isinstance(world.records[name], Entity)}
 
 
 SELECTORS = {

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
+from zlib import crc32
 
 from evolve.cases.models import AllocationRole, DecisionKind
 from evolve.clock.services import deadline_due
@@ -148,6 +149,18 @@ LINK_LABEL = {
     "contacted_by": "contacted by",
     "related_to": "related to",
 }
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a postcode's inward part may end with
+
+
+def postcode(area: Area, line_1: str) -> str:
+    """The postcode of a house: houses of a street share one in blocks of fifteen numbers, as on a real street, so a
+    postcode holds about fifteen addresses (the review queue's same-address lookup reads what a real area would)."""
+    number, street = line_1.split(" ", 1)
+    code = crc32(street.encode()) * 11 + int(number) // 15
+    letters = POSTCODE_LETTERS[code // 9 % 20] + POSTCODE_LETTERS[code // 180 % 20]
+    return f"S{60 + area.index} {1 + code % 9}{letters}"
+
+
 LOCATION_TYPES = (
     ["home_address"] * 5
     + ["hotel"] * 2
@@ -593,13 +606,13 @@ class Builder:
             name = "" if place == "home_address" else f"{rng.choice(words.STREET_NAMES).split()[0]} "
             name += "" if place == "home_address" else rng.choice(words.LOCATION_NAMES[place])
             address = f"{street}, {area.town}"
-            postcode = f"S{60 + area.index} {rng.randint(1, 9)}ZZ"
+            place_postcode = postcode(area, street)
             latitude = area.centre[0] + rng.gauss(0, 0.02)
             longitude = area.centre[1] + rng.gauss(0, 0.03)
-            label = ", ".join(part for part in (name, address, postcode) if part)
-            search = " | ".join(part.lower() for part in (name, address, postcode) if part)
+            label = ", ".join(part for part in (name, address, place_postcode) if part)
+            search = " | ".join(part.lower() for part in (name, address, place_postcode) if part)
             self.t["mapping_location"].add(
-                entity, place, name, address, postcode, f"{latitude:.6f}", f"{longitude:.6f}"
+                entity, place, name, address, place_postcode, f"{latitude:.6f}", f"{longitude:.6f}"
             )
         elif kind == "vehicle":
             make, model = rng.choice(words.VEHICLES)
@@ -712,13 +725,14 @@ class Builder:
         moved_in = created_day - rng.randrange(30, 3000)
         if rng.random() < 0.2:
             earlier = moved_in - rng.randrange(200, 2000)
+            previous = f"{rng.randint(1, 150)} {rng.choice(words.STREET_NAMES)}"
             t["people_childaddress"].add(
                 self.loader.ids("people_childaddress"),
                 child.id,
-                f"{rng.randint(1, 150)} {rng.choice(words.STREET_NAMES)}",
+                previous,
                 "",
                 area.town,
-                f"S{60 + area.index} {rng.randint(1, 9)}ZZ",
+                postcode(area, previous),
                 day(earlier),
                 day(moved_in),
             )
@@ -729,7 +743,7 @@ class Builder:
             line_1,
             "",
             area.town,
-            f"S{60 + area.index} {rng.randint(1, 9)}ZZ",
+            postcode(area, line_1),
             day(moved_in),
             None,
         )
