@@ -192,11 +192,19 @@ class Link(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     withdrawn_reason = models.TextField(blank=True)
+    # Between a child and a location, either way round: set when the link is made (a record's kind never changes),
+    # so the hotspot map reads only these links through its own index instead of every link of the team.
+    child_place = models.BooleanField(default=False, editable=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["a"], name="mapping_link_a", condition=Q(withdrawn_at__isnull=True)),
             models.Index(fields=["b"], name="mapping_link_b", condition=Q(withdrawn_at__isnull=True)),
+            models.Index(
+                fields=["team", "first_seen_on"],
+                condition=Q(child_place=True, withdrawn_at__isnull=True),
+                name="mapping_link_child_place",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(a=models.F("b")), name="mapping_link_not_to_itself"),

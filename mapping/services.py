@@ -422,6 +422,7 @@ def link_record(*, by: User, a: Entity, b: Entity, given: LinkInput) -> Link:
         team_id=by.team_id,
         a=a,
         b=b,
+        child_place={a.kind, b.kind} == {EntityKind.CHILD, EntityKind.LOCATION},
         kind=given.kind,
         first_seen_on=given.first_seen_on,
         last_seen_on=given.last_seen_on,

@@ -19,7 +19,7 @@ from evolve.accounts.selectors import teams_all
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_list_for_user
-from evolve.ui.api import Pages, with_refusals
+from evolve.ui.api import PAGE_REFUSALS, NewestFirst, with_refusals
 from referrals.models import Referral, ReferralEvent
 from referrals.permissions import sees_referral_in_full
 from referrals.selectors import referral_get_for_user, referral_list_for_user
@@ -141,14 +141,17 @@ def _user(request: Request) -> User:
 
 
 class ReferralListApi(APIView):
+    pagination_class = NewestFirst
+
     @extend_schema(
         parameters=[OpenApiParameter("state", str, description="Only referrals in this state")],
-        responses=with_refusals({200: ReferralSerializer(many=True)}, 403),
+        responses=with_refusals({200: ReferralSerializer(many=True)}, 403, 404, table=PAGE_REFUSALS),
     )
     def get(self, request: Request) -> Response:
+        """The referrals you may see, newest first, a page at a time: follow `next` for the next page."""
         gate.refuse_governance(request.user)
         referrals = referral_list_for_user(user=_user(request), state=request.query_params.get("state", ""))
-        paginator = Pages()
+        paginator = self.pagination_class()
         user = _user(request)
         page = paginator.paginate_queryset(referrals, request, view=self) or []
         children = [referral.child for referral in page if referral.child is not None]

@@ -93,6 +93,8 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["state", "urgency", "submitted_at"], name="referral_queue"),
             models.Index(fields=["referrer", "-created_at"], name="referral_by_referrer"),
+            # The API's list, newest first, a page at a time (evolve.ui.api.NewestFirst).
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_first"),
         ]
 
     def __str__(self) -> str:

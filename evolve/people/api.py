@@ -28,7 +28,7 @@ from evolve.people.services import (
     child_identity_validate,
     child_update,
 )
-from evolve.ui.api import Pages, with_refusals
+from evolve.ui.api import PAGE_REFUSALS, Cursor, with_refusals
 
 
 class ChildAliasSerializer(serializers.ModelSerializer):
@@ -143,17 +143,28 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
+class ByName(Cursor):
+    ordering: tuple[str, ...] = ("last_name", "first_name", "id")
+
+
 class ChildListApi(APIView):
+    pagination_class = ByName
+
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Fuzzy match on every name and alias")],
-        responses=with_refusals({200: ChildSummarySerializer(many=True)}, 403),
+        responses=with_refusals({200: ChildSummarySerializer(many=True)}, 403, 404, table=PAGE_REFUSALS),
     )
     def get(self, request: Request) -> Response:
+        """The children you may see by name, or with `search` the best matches first; a page at a time: follow
+        `next` for the next page."""
         gate.refuse_governance(request.user)
         user = _user(request)
         search = request.query_params.get("search", "").strip()[:200]
-        paginator = Pages()
-        page = paginator.paginate_queryset(child_list_for_user(user=user, search=search), request, view=self) or []
+        children = child_list_for_user(user=user, search=search)
+        paginator = self.pagination_class()
+        if "similarity" in children.query.annotations:  # a search with something left to match once normalised
+            paginator.ordering = ("-similarity", *ByName.ordering)
+        page = paginator.paginate_queryset(children, request, view=self) or []
         children_shown(user=user, children=page, what="API search results" if search else "API list")
         return paginator.get_paginated_response(ChildSummarySerializer(page, many=True).data)
 

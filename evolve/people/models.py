@@ -92,6 +92,8 @@ class Child(models.Model):
             GinIndex(fields=["search_names"], name="child_search_names_trgm", opclasses=["gin_trgm_ops"]),
             models.Index(fields=["open_to_team", "restricted_to_agency"], name="child_team_scope"),
             models.Index(fields=["date_of_birth"], name="child_date_of_birth"),
+            # The list of children by name, a page at a time (evolve.people.api.ChildListApi).
+            models.Index(fields=["last_name", "first_name", "id"], name="child_by_name"),
         ]
 
     def __str__(self) -> str:

@@ -111,9 +111,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/evolve")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Fuzzy name search uses pg_trgm's indexed operators (%, <%); this sets how loose a match they accept.
+# Fuzzy name search uses pg_trgm's indexed operators (%, <%); this sets how loose a match they accept. JIT
+# compilation is off: it pays off for long analytical queries, and cost a page query that reads one index 120 ms of
+# compiling at scale (bench/RESULTS.md).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c pg_trgm.similarity_threshold=0.3 -c pg_trgm.word_similarity_threshold=0.3"
+    "-c pg_trgm.similarity_threshold=0.3 -c pg_trgm.word_similarity_threshold=0.3 -c jit=off"
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -27,8 +29,50 @@ def test_search_is_fuzzy_and_scoped(sign_in: Callable[[User], Client], social_wo
     response = sign_in(social_worker).get(LIST, {"search": "harvy brenan"})
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 1
     assert [row["id"] for row in body["results"]] == [str(wanted.public_id)]
+    assert body["next"] is None
+
+
+def _every_page(client: Client, url: str, params: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The ids on every page, following `next`, and each page's statements that count rows."""
+    ids: list[str] = []
+    counts: list[str] = []
+    while url:
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url, params).json()
+        counts += [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"].upper()]
+        ids += [row["id"] for row in body["results"]]
+        url, params = body["next"], {}
+    return ids, counts
+
+
+def test_the_list_is_read_a_page_at_a_time_by_name_without_counting_every_child(
+    sign_in: Callable[[User], Client], social_worker: User, team: Team
+) -> None:
+    children = [
+        ChildFactory.create(first_name=first, last_name=last, open_to_team=team)
+        for first, last in [("Zoe", "Able"), ("Amy", "Able"), ("Ben", "Cole"), ("Ann", "Baker"), ("Cal", "Able")]
+    ]
+    ChildFactory.create(first_name="Hidden", last_name="Able")  # not the team's
+
+    ids, counts = _every_page(sign_in(social_worker), LIST, {"limit": "2"})
+
+    by_name = sorted(children, key=lambda child: (child.last_name, child.first_name))
+    assert ids == [str(child.public_id) for child in by_name]
+    assert counts == [], "a page never counts every row"
+
+
+def test_search_results_are_read_a_page_at_a_time_best_match_first(
+    sign_in: Callable[[User], Client], social_worker: User, team: Team
+) -> None:
+    exact = [ChildFactory.create(first_name=name, last_name="Brennan", open_to_team=team) for name in "ABC"]
+    near = ChildFactory.create(first_name="Dee", last_name="Brenan", open_to_team=team)
+    ChildFactory.create(first_name="Eve", last_name="Vickers", open_to_team=team)
+
+    ids, counts = _every_page(sign_in(social_worker), LIST, {"search": "brennan", "limit": "2"})
+
+    assert ids == [str(child.public_id) for child in [*exact, near]]
+    assert counts == []
 
 
 def test_create_offers_possible_duplicates_with_409_then_creates_when_confirmed(

@@ -30,7 +30,7 @@ def test_a_member_of_another_team_does_not_see_the_referral(
     other.save()
     client = sign_in(other)
     assert client.get(reverse("referrals:referral-detail", args=[referral.public_id])).status_code == 404
-    assert client.get(reverse("api-referral-list")).json()["count"] == 0
+    assert client.get(reverse("api-referral-list")).json()["results"] == []
 
 
 def test_a_referral_about_a_restricted_child_follows_the_childs_record(

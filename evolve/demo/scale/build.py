@@ -90,7 +90,7 @@ COLUMNS = {
     "mapping_onlineidentity": "entity_ptr_id, platform, handle, handle_normalised",
     "mapping_link": "id, public_id, team_id, a_id, b_id, kind, first_seen_on, last_seen_on, source_agency_id, "
     "confidence, evidence, restricted_to_agency_id, created_at, created_by_id, updated_at, updated_by_id, version, "
-    "withdrawn_at, withdrawn_by_id, withdrawn_reason",
+    "withdrawn_at, withdrawn_by_id, withdrawn_reason, child_place",
     "mapping_missingepisode": "id, public_id, child_id, team_id, started_at, ended_at, where_found, found_at_id, "
     "return_interview_done, return_interview_on, return_interview_by, notes, created_at, created_by_id, updated_at, "
     "version",
@@ -2015,7 +2015,7 @@ class Builder:
                 else self.member(area)
             )
             restricted = area.police if by.agency == area.police and (child.restricted or rng.random() < 0.05) else None
-            made = self._link(area, child.entity, other, link_kind, by, at, restricted)
+            made = self._link(area, child.entity, other, link_kind, by, at, restricted, kind == "location")
             if made is None:
                 continue
             link, evidence = made
@@ -2068,7 +2068,15 @@ class Builder:
         return entity
 
     def _link(
-        self, area: Area, a: int, b: int, kind: str, by: Person, at: int, restricted: int | None
+        self,
+        area: Area,
+        a: int,
+        b: int,
+        kind: str,
+        by: Person,
+        at: int,
+        restricted: int | None,
+        child_place: bool = False,
     ) -> tuple[int, str] | None:
         """A link, once per team, pair and kind either way round (the unique constraint, and link_record's check)."""
         low, high = (a, b) if a < b else (b, a)
@@ -2104,6 +2112,7 @@ class Builder:
             None,
             None,
             "",
+            child_place,
         )
         return link, evidence
 
