@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from evolve.access import gate
@@ -49,8 +50,20 @@ class QueueRow:
     deadlines: list[tuple[Deadline, DeadlineStatus]]
 
 
-def referral_queue_for_user(*, user: User, stage: str, urgency: str = "", sort: str = "oldest") -> list[QueueRow]:
-    """A front-door queue: urgent first, then oldest first (or newest with sort="newest")."""
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    page: Page[Referral]  # how many wait in all, and the links to the other pages
+
+
+QUEUE_PAGE_SIZE = 50
+
+
+def referral_queue_for_user(
+    *, user: User, stage: str, urgency: str = "", sort: str = "oldest", page: str | int | None = 1
+) -> QueuePage:
+    """A front-door queue, a page of QUEUE_PAGE_SIZE at a time: urgent first, then oldest first (or newest with
+    sort="newest"). The page says how many wait in all, so none is out of sight on a busy day."""
     if stage == CONSENT_QUEUE:
         # Referrals whose consent review is still open, with that review's clock.
         open_reviews = Deadline.objects.filter(subject_type="referral-consent", met_at__isnull=True)
@@ -64,15 +77,19 @@ def referral_queue_for_user(*, user: User, stage: str, urgency: str = "", sort: 
         referrals = referrals.filter(urgency=urgency)
     order = "submitted_at" if sort != "newest" else "-submitted_at"
     # "urgent" sorts after "routine" alphabetically, so urgent-first is descending.
-    rows = list(referrals.order_by("-urgency", order, "id")[:200])
+    shown = Paginator(referrals.order_by("-urgency", order, "id"), QUEUE_PAGE_SIZE).get_page(page)
+    rows = list(shown.object_list)
     deadlines = deadlines_for_subjects(subject_type=subject_type, subject_ids=[r.pk for r in rows])
     children = [r.child for r in rows if r.child is not None]
     if children:
         record_access(user=user, children=children, action=AccessAction.LISTED, what=f"{stage} queue")
-    return [
-        QueueRow(referral=r, deadlines=[(d, deadline_status(deadline=d)) for d in deadlines.get(r.pk, [])])
-        for r in rows
-    ]
+    return QueuePage(
+        rows=[
+            QueueRow(referral=r, deadlines=[(d, deadline_status(deadline=d)) for d in deadlines.get(r.pk, [])])
+            for r in rows
+        ],
+        page=shown,
+    )
 
 
 def referral_deadlines(*, referral: Referral) -> list[tuple[Deadline, DeadlineStatus]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -199,8 +200,16 @@ def referral_queue(request: HttpRequest, stage: str) -> HttpResponse:
         raise PermissionDenied("This queue is for the front door team.")
     urgency = request.GET.get("urgency", "")
     sort = request.GET.get("sort", "oldest")
-    rows = referral_queue_for_user(user=user, stage=stage, urgency=urgency, sort=sort)
-    context = {"rows": rows, "stage": stage, "title": QUEUE_TITLES[stage], "urgency": urgency, "sort": sort}
+    queue = referral_queue_for_user(user=user, stage=stage, urgency=urgency, sort=sort, page=request.GET.get("page"))
+    context = {
+        "rows": queue.rows,
+        "page": queue.page,
+        "page_query": urlencode({"urgency": urgency, "sort": sort}),
+        "stage": stage,
+        "title": QUEUE_TITLES[stage],
+        "urgency": urgency,
+        "sort": sort,
+    }
     return render(request, "referrals/referral_queue.html", context)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -105,6 +106,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 REVIEW_ACTIONS = ("decide", "ask_team", "ask_agency", "escalate")
+CASES_PER_PAGE = 50
 
 
 def _review_forms(user: User, row: Any, posted: tuple[str, forms.Form] | None = None) -> dict[str, forms.Form]:
@@ -319,13 +321,21 @@ def case_list(request: HttpRequest) -> HttpResponse:
     gate.refuse_governance(request.user)
     user = _user(request)
     show_closed = request.GET.get("closed") == "1"
-    cases = list(cases_for_user(user=user, include_closed=show_closed)[:500])
+    page = Paginator(cases_for_user(user=user, include_closed=show_closed), CASES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    cases = list(page.object_list)
     if cases:
         from evolve.audit.auditor import record_access
         from evolve.audit.models import AccessAction
 
         record_access(user=user, children=[c.child for c in cases], action=AccessAction.LISTED, what="case list")
-    context = {"rows": case_rows(cases=cases), "show_closed": show_closed}
+    context = {
+        "rows": case_rows(cases=cases),
+        "page": page,
+        "page_query": "closed=1" if show_closed else "",
+        "show_closed": show_closed,
+    }
     return render(request, "cases/case_list.html", context)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from evolve.accounts.models import User
 from evolve.audit.models import AccessLogEntry
+from evolve.cases import views as case_views
 from evolve.cases.models import Case, CaseNote, DecisionKind, DecisionView
 from evolve.cases.services import allocation_add, case_note_add, child_words_add
 from referrals.models import Referral
@@ -246,6 +247,26 @@ def test_a_case_holder_outside_the_team_sees_only_their_allocated_children(
     assert str(other.public_id) not in listed
     assert client.get(reverse("cases:case-detail", args=[mine.public_id])).status_code == 200
     assert client.get(reverse("cases:case-detail", args=[other.public_id])).status_code == 404
+
+
+def test_the_case_list_says_how_many_cases_and_pages_through_them_all(
+    crew: dict[str, User],
+    at_stage: Callable[[str], Referral],
+    decide: Callable[..., Case],
+    sign_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(case_views, "CASES_PER_PAGE", 2)
+    cases = [decide(at_stage("co_allocated")) for _ in range(3)]
+    client = sign_in(crew["tm"])
+
+    first = client.get(reverse("cases:case-list"), {"closed": "1"}).content.decode()
+    second = client.get(reverse("cases:case-list"), {"closed": "1", "page": "2"}).content.decode()
+
+    assert "3 cases" in first and "Showing 1 to 2" in first
+    assert 'href="?closed=1&amp;page=2"' in first, "the next page keeps closed cases in"
+    shown = [sum(str(case.public_id) in page for case in cases) for page in (first, second)]
+    assert shown == [2, 1]
 
 
 @pytest.mark.parametrize("who", ["governance", "teacher", "spoc", "other_team_member"])

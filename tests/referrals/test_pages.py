@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evolve.accounts.models import User
+from referrals import selectors as referral_selectors
 from referrals.models import Referral, ReferralAttachment
 from referrals.states import State
 from risk.selectors import catalogue_current, catalogue_indicators
@@ -132,6 +133,27 @@ def test_queues_cost_the_same_for_2_or_12_referrals(
     for _ in range(10):
         at_stage(stage)
     assert count() == few
+
+
+def test_a_long_queue_says_how_many_wait_and_pages_through_them_all(
+    sign_in: Callable[[User], Client],
+    people: dict[str, User],
+    at_stage: Callable[[str], Referral],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(referral_selectors, "QUEUE_PAGE_SIZE", 2)
+    sent = [at_stage("submitted") for _ in range(3)]
+    client = sign_in(people["spoc"])
+    url = reverse("referrals:referral-queue", args=["spoc"])
+
+    first = client.get(url, {"sort": "newest"}).content.decode()
+    second = client.get(url, {"sort": "newest", "page": "2"}).content.decode()
+
+    assert "3 referrals" in first and "Showing 1 to 2" in first
+    assert 'href="?urgency=&amp;sort=newest&amp;page=2"' in first, "the next page keeps the order chosen"
+    newest_first = [str(referral.public_id) for referral in reversed(sent)]
+    assert [public_id in first for public_id in newest_first] == [True, True, False]
+    assert [public_id in second for public_id in newest_first] == [False, False, True]
 
 
 def test_a_queue_is_only_for_its_own_roles(sign_in: Callable[[User], Client], people: dict[str, User]) -> None:

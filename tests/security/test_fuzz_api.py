@@ -69,13 +69,8 @@ UNDOCUMENTED_REFUSALS = (
 )
 # Mismatches between the schema and the answers, known and not yet fixed: (operation, check) -> the change needed.
 KNOWN: dict[tuple[str, str], str] = {
-    ("GET /api/children/", "Response violates schema"): (
-        "evolve/people/api.py ChildListApi answers a page ({count, next, previous, results}) but declares a list: "
-        "give the view `pagination_class = LimitOffsetPagination` and use `paginator = self.pagination_class()`, "
-        "as evolve/cases/api.py does, so drf-spectacular declares the page and its limit/offset parameters"
-    ),
     ("POST /api/children/", "Response violates schema"): (
-        "evolve/people/api.py: restricted_to_agency null (as above); and the 409 answer is an object "
+        "evolve/people/api.py: restricted_to_agency may be null; and the 409 answer is an object "
         "{detail, candidates, hidden_candidates}, declared as a list of ChildSummary: declare it with an "
         "inline_serializer (or a DuplicateCandidatesSerializer) of those three fields"
     ),
@@ -83,8 +78,8 @@ KNOWN: dict[tuple[str, str], str] = {
     ("PATCH /api/children/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"evolve/people/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("POST /api/children/", UNDOCUMENTED_REFUSALS[0]): f"evolve/people/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("GET /api/referrals/", "Response violates schema"): (
-        "referrals/api.py ReferralListApi answers a page but declares a list (pagination_class, as for children); "
-        "ReferralSerializer.child is null until the SPOC logs the referral: UUIDField(..., allow_null=True)"
+        "referrals/api.py: ReferralSerializer.child is null until the SPOC logs the referral: "
+        "UUIDField(..., allow_null=True)"
     ),
     ("POST /api/referrals/", UNDOCUMENTED_REFUSALS[0]): f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}",
     ("GET /api/referrals/{public_id}/", UNDOCUMENTED_REFUSALS[0]): f"referrals/api.py: {UNDOCUMENTED_REFUSALS[1]}",
