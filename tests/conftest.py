@@ -73,7 +73,7 @@ def governance(make_user: Callable[..., User]) -> User:
 
 def signed_in(client: Client, user: User) -> Client:
     """A client past both factors, as the sign-in pages leave it."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="evolve.accounts.backends.UserBackend")
     device = totp_device(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

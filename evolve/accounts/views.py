@@ -66,7 +66,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         assert form.user is not None
-        login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, form.user, backend="evolve.accounts.backends.UserBackend")
         step = "accounts:two-factor" if user_has_second_factor(user=form.user) else "accounts:two-factor-setup"
         return HttpResponseRedirect(_with_next(reverse(step), request))
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)})

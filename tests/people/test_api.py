@@ -163,7 +163,7 @@ def test_an_update_that_would_break_the_rules_is_refused(
 
 def test_anonymous_and_password_only_sessions_are_refused(client: Client, social_worker: User, team: Team) -> None:
     assert client.get(LIST).status_code == 403
-    client.force_login(social_worker, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(social_worker, backend="evolve.accounts.backends.UserBackend")
     assert client.get(LIST).status_code == 403, "a session that has not passed the second factor cannot use the API"
 
 
