@@ -15,7 +15,7 @@ from evolve.access import gate
 from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
-from evolve.people.models import Child, ChildAddress
+from evolve.people.models import Child, ChildAddress, ChildIdentifier
 
 # word_similarity() thresholds. Search takes the connection's pg_trgm.word_similarity_threshold (0.3, set in
 # settings); the duplicate check offers only closer matches.
@@ -33,7 +33,9 @@ def _with_detail(queryset: QuerySet[Child]) -> QuerySet[Child]:
     return queryset.select_related("open_to_team", "restricted_to_agency", "created_by").prefetch_related(
         "aliases",
         Prefetch("addresses", queryset=ChildAddress.objects.order_by("-lived_from", "-id")),
-        "identifiers__agency",
+        # The agency joined, not prefetched after: a second-level prefetch runs only when the first found rows, so
+        # a child with no identifiers cost one statement fewer than one with some.
+        Prefetch("identifiers", queryset=ChildIdentifier.objects.select_related("agency")),
     )
 
 
