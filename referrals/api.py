@@ -94,9 +94,18 @@ class ReferrerReferralSerializer(serializers.ModelSerializer):
         fields = ["id", "form", "state", "version", *DRAFT_FIELDS, "submitted_at", "outcome", "outcome_letter"]
 
 
+def _serializer_for(user: User) -> type[serializers.ModelSerializer]:
+    return ReferralSerializer if sees_referral_in_full(user) else ReferrerReferralSerializer
+
+
 def _shown(user: User, referral: Referral) -> dict[str, Any]:
-    serializer = ReferralSerializer if sees_referral_in_full(user) else ReferrerReferralSerializer
-    return serializer(referral).data
+    return _serializer_for(user)(referral).data
+
+
+def _all_shown(user: User, referrals: list[Referral]) -> list[Any]:
+    """A page of referrals in one serializer: its fields are built once, not once a referral (a third of the page's
+    time at 25 referrals)."""
+    return list(_serializer_for(user)(referrals, many=True).data)
 
 
 class DraftSerializer(serializers.Serializer):
@@ -157,7 +166,7 @@ class ReferralListApi(APIView):
         children = [referral.child for referral in page if referral.child is not None]
         if children:
             record_access(user=user, children=children, action=AccessAction.LISTED, what="API referral list")
-        return paginator.get_paginated_response([_shown(user, referral) for referral in page])
+        return paginator.get_paginated_response(_all_shown(user, page))
 
     @extend_schema(request=None, responses={201: ReferralSerializer})
     def post(self, request: Request) -> Response:

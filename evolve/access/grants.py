@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -88,9 +89,16 @@ def team_work_scope(*, user: User, prefix: str = "") -> models.Q:
         return models.Q(pk__in=[])
     allowed = granted_child_filter(user=user, field=f"{prefix}child_id")
     if user.is_team_member:
-        allowed |= models.Q(**{f"{prefix}team_id": user.team_id}) & (
-            models.Q(**{f"{prefix}child__restricted_to_agency__isnull": True})
-            | models.Q(**{f"{prefix}child__restricted_to_agency_id": user.agency_id})
+        # "Not one of the (few) children restricted to another agency" rather than a condition on the child's row:
+        # the join to every child made PostgreSQL read all of an area's children for a team's list of cases.
+        restricted_elsewhere = (
+            apps.get_model("people", "Child")
+            .objects.filter(restricted_to_agency__isnull=False)
+            .exclude(restricted_to_agency_id=user.agency_id)
+            .values("pk")
+        )
+        allowed |= models.Q(**{f"{prefix}team_id": user.team_id}) & ~models.Q(
+            **{f"{prefix}child_id__in": restricted_elsewhere}
         )
     return allowed
 
