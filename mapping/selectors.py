@@ -39,7 +39,7 @@ from mapping.models import (
     Prosecution,
     ProsecutionOutcome,
 )
-from mapping.permissions import entity_rule, link_own_scope
+from mapping.permissions import entity_among, link_own_scope, visible_entity_kinds
 
 PERSON_SIMILARITY = 0.35
 PERSON_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
@@ -327,29 +327,33 @@ def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
     """Visible locations with the number of visible children linked to them, and of missing episodes that involved
     them, between `since` and `until`. Busiest first.
 
-    Four queries whatever the data: the period's links between a child and a place (marked `child_place`, read
-    through their own index) that the user may see, the episodes' places, then the busiest places. Each link's ends
-    are checked row by row with the gate's rule (`entity_rule`): the gate's scope as a subquery would first build
-    every record the team may see, once for each end."""
-    ends = (
+    Five queries whatever the data: the period's links between a child and a place (marked `child_place`, read
+    through their own index), the places of the period's episodes, which of the records at the links' ends and the
+    episodes' places the user may see (`visible_entity_kinds`, through the primary key: the gate's scope as a
+    subquery would first build every record the team may see, once for each end), then the busiest places. A link
+    counts only when the user may see both its ends, as the gate shows links."""
+    ends = list(
         Link.objects.filter(link_own_scope(user), links_in_period(since=since, until=until))
         .filter(child_place=True, withdrawn_at__isnull=True)
-        .filter(entity_rule(user, "a__"), entity_rule(user, "b__"))
-        .values_list("a_id", "b_id", "a__kind")
+        .values_list("a_id", "b_id")
+        .distinct()
     )
-    pairs = {(a, b) if kind == EntityKind.LOCATION else (b, a) for a, b, kind in ends}
-    children: dict[int, int] = {}
-    for place, _ in pairs:
-        children[place] = children.get(place, 0) + 1
     episodes_in_period = gate.visible_to(user, MissingEpisode.objects.all()).filter(_day_bounds(since, until))
-    episodes = dict(
-        episodes_in_period.filter(linked__in=Entity.objects.filter(entity_rule(user), kind=EntityKind.LOCATION))
+    episodes_at = dict(
+        episodes_in_period.filter(linked__kind=EntityKind.LOCATION)
         .values("linked")
         .annotate(episodes=Count("id", distinct=True))
         .values_list("linked", "episodes")
     )
+    seen = visible_entity_kinds(user, {end for pair in ends for end in pair} | set(episodes_at))
+    children: dict[int, int] = {}
+    for a, b in ends:
+        if a in seen and b in seen:
+            place = a if seen[a] == EntityKind.LOCATION else b
+            children[place] = children.get(place, 0) + 1
+    episodes = {place: count for place, count in episodes_at.items() if place in seen}
     busy = set(children) | set(episodes)
-    labels = Entity.objects.filter(pk__in=busy).values_list("pk", "label")
+    labels = Entity.objects.filter(entity_among(list(busy))).values_list("pk", "label")
     busiest = sorted(labels, key=lambda row: (-children.get(row[0], 0) - episodes.get(row[0], 0), row[1], row[0]))
     shown = [pk for pk, _ in busiest[:MAX_HOTSPOTS]]
     locations = Location.objects.in_bulk(shown)
