@@ -16,6 +16,7 @@ import os
 import platform
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -680,9 +681,10 @@ def write_results(path: Path, run: dict[str, Any]) -> None:
             f"## Access log: {run['access_log_rows']:,} rows against none",
             "",
             f"p95 at 1 client with the access log as loaded ({run['access_log_rows']:,} rows) and on a copy whose "
-            f"log is empty (`{NOLOG_DATABASE}`), both servers up at once, each page measured on them in the order "
-            "full, empty, empty, full for half the duration each (each side's p95 is the mean of its two). Change is "
-            "(full - empty) / empty; only a slowdown of more than 10% fails.",
+            f"log is empty (`{NOLOG_DATABASE}`), both servers up at once, each page measured on them in rounds of "
+            f"full, empty, empty, full for half the duration each ({run.get('access_log_rounds', 1)} rounds; each "
+            "side's p95 is the median of its runs). Change is (full - empty) / empty; only a slowdown of more than "
+            "10% fails.",
             "",
             "| Page | p95 ms, full log | p95 ms, empty log | Change | Within 10% |",
             "|---|---:|---:|---:|---|",
@@ -887,6 +889,13 @@ def main() -> None:
         help=f"also run every page at 1 client on a copy ({NOLOG_DATABASE}) whose access log is empty",
     )
     parser.add_argument("--keep-copy", action="store_true", help=f"keep {NOLOG_DATABASE} afterwards")
+    parser.add_argument(
+        "--access-log-rounds",
+        type=int,
+        default=3,
+        help="rounds of full, empty, empty, full in the access-log comparison (default 3); each side's p95 is the "
+        "median of its runs",
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per page and concurrency (default 10)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per page (default 3)")
     parser.add_argument("--clients", default="1,16", help="concurrencies, comma-separated (default 1,16)")
@@ -997,6 +1006,7 @@ def main() -> None:
     copied = False
     if args.compare_access_log:
         run["access_log_rows"] = access_log_rows(args.database)
+        run["access_log_rounds"] = max(1, args.access_log_rounds)
         try:
             copy_without_access_log(args.database, log)
             copied = True
@@ -1015,13 +1025,16 @@ def main() -> None:
                     if args.warmup > 0:
                         for server in (full, empty):
                             wrk(server, result.page, mine, clients=server.config.slots, seconds=args.warmup)
-                    # Full, empty, empty, full, each for half the duration: a drift in the machine's load over the
-                    # minute falls on both sides alike. Each side's p95 is the mean of its two halves.
+                    # Rounds of full, empty, empty, full, each run for half the duration: a drift in the machine's
+                    # load falls on both sides alike. One run's p95 rests on its few slowest requests, so each
+                    # side's p95 is the median of its runs, which one unlucky run cannot move.
                     half = args.duration / 2
-                    order = (full, empty, empty, full)
-                    p95s = [wrk(server, result.page, mine, clients=1, seconds=half).p95_ms for server in order]
-                    result.full_p95_ms = (p95s[0] + p95s[3]) / 2
-                    result.nolog_p95_ms = (p95s[1] + p95s[2]) / 2
+                    runs: dict[str, list[float]] = {"full": [], "empty": []}
+                    for _ in range(max(1, args.access_log_rounds)):
+                        for side, server in (("full", full), ("empty", empty), ("empty", empty), ("full", full)):
+                            runs[side].append(wrk(server, result.page, mine, clients=1, seconds=half).p95_ms)
+                    result.full_p95_ms = statistics.median(runs["full"])
+                    result.nolog_p95_ms = statistics.median(runs["empty"])
                     log(f"  {result.page.name:32} p95 {ms(result.full_p95_ms)} full, {ms(result.nolog_p95_ms)} empty")
         finally:
             if not args.keep_copy:
