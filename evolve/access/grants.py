@@ -89,17 +89,15 @@ def team_work_scope(*, user: User, prefix: str = "") -> models.Q:
         return models.Q(pk__in=[])
     allowed = granted_child_filter(user=user, field=f"{prefix}child_id")
     if user.is_team_member:
-        # "Not one of the (few) children restricted to another agency" rather than a condition on the child's row:
-        # the join to every child made PostgreSQL read all of an area's children for a team's list of cases.
+        # "No restriction of the child to another agency" as NOT EXISTS rather than a condition on a joined child:
+        # the join made PostgreSQL read all of an area's children for a team's list of cases, where an anti-join
+        # looks each row's child up (or hashes the few restricted children when the rows are many).
         restricted_elsewhere = (
             apps.get_model("people", "Child")
-            .objects.filter(restricted_to_agency__isnull=False)
+            .objects.filter(pk=models.OuterRef(f"{prefix}child_id"), restricted_to_agency__isnull=False)
             .exclude(restricted_to_agency_id=user.agency_id)
-            .values("pk")
         )
-        allowed |= models.Q(**{f"{prefix}team_id": user.team_id}) & ~models.Q(
-            **{f"{prefix}child_id__in": restricted_elsewhere}
-        )
+        allowed |= models.Q(~models.Exists(restricted_elsewhere), **{f"{prefix}team_id": user.team_id})
     return allowed
 
 
