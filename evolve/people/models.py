@@ -94,6 +94,15 @@ class Child(models.Model):
             models.Index(fields=["date_of_birth"], name="child_date_of_birth"),
             # The list of children by name, a page at a time (evolve.people.api.ChildListApi).
             models.Index(fields=["last_name", "first_name", "id"], name="child_by_name"),
+            # Read without the table (index-only): a team's children, and the few restricted to an agency, which the
+            # row rule of every team page checks (evolve.access.grants.team_work_scope).
+            models.Index(fields=["open_to_team"], include=["id"], name="child_team_members"),
+            models.Index(
+                fields=["restricted_to_agency"],
+                include=["id"],
+                name="child_restricted",
+                condition=models.Q(restricted_to_agency__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
