@@ -23,6 +23,7 @@ from evolve.access import gate
 from evolve.access.grants import team_work_scope
 from evolve.accounts.models import User
 from evolve.people.models import Child
+from evolve.people.permissions import child_row_rule
 from mapping.models import (
     Disruption,
     Entity,
@@ -63,10 +64,10 @@ def entity_scope(user: User, prefix: str = "") -> Q:
 def _entity_rule(user: User) -> Q:
     """`entity_scope`'s rule as a condition on each row (a child's entity when the child gate shows the child; any
     other kind when it is the team's intelligence), for a query already narrowed to a handful of records: as a
-    subquery, `entity_scope` would first build every record the team may see."""
-    children = gate.visible_to(user, Child.objects.all()).values("pk")
+    subquery, `entity_scope` would first build every record the team may see, and the gate's scope of children every
+    child the user may see."""
     child = Q(kind=EntityKind.CHILD)
-    return (child & Q(child_id__in=children)) | (~child & _team_intelligence(user))
+    return (child & child_row_rule(user, "child__")) | (~child & _team_intelligence(user))
 
 
 def entity_among(ids: list[int]) -> RawSQL:
@@ -80,10 +81,17 @@ def visible_entity_kinds(user: User, ids: Iterable[int]) -> dict[int, str]:
     """Which of these records the user may see (a network's next hop, the ends of a period's links), each with its
     kind: the gate's rule checked row by row, through the primary key. Tested to agree with the gate for every role
     and kind of record."""
+    return {pk: kind for pk, (kind, _) in visible_entity_labels(user, ids).items()}
+
+
+def visible_entity_labels(user: User, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """`visible_entity_kinds` with each record's own label (blank for a child's record: the child's name is not
+    in it), for a list that names the records it counts."""
     ids = list(ids)
     if not ids:
         return {}
-    return dict(Entity.objects.filter(entity_among(ids), _entity_rule(user)).values_list("pk", "kind"))
+    rows = Entity.objects.filter(entity_among(ids), _entity_rule(user)).values_list("pk", "kind", "label")
+    return {pk: (kind, label) for pk, kind, label in rows}
 
 
 def visible_entity_ids(user: User, ids: Iterable[int]) -> set[int]:

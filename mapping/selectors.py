@@ -39,7 +39,7 @@ from mapping.models import (
     Prosecution,
     ProsecutionOutcome,
 )
-from mapping.permissions import entity_among, link_own_scope, visible_entity_kinds
+from mapping.permissions import link_own_scope, visible_entity_labels
 
 PERSON_SIMILARITY = 0.35
 PERSON_SIMILARITY_WITHOUT_MATCHING_BIRTH_DATE = 0.8
@@ -327,10 +327,11 @@ def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
     """Visible locations with the number of visible children linked to them, and of missing episodes that involved
     them, between `since` and `until`. Busiest first.
 
-    Five queries whatever the data: the period's links between a child and a place (marked `child_place`, read
-    through their own index), the places of the period's episodes, which of the records at the links' ends and the
-    episodes' places the user may see (`visible_entity_kinds`, through the primary key: the gate's scope as a
-    subquery would first build every record the team may see, once for each end), then the busiest places. A link
+    Four queries whatever the data: the period's links between a child and a place (marked `child_place`, read
+    through their own index), the records the period's episodes involved, which of the records at the links' ends and
+    the episodes' records the user may see, with their kinds and labels (`visible_entity_labels`, through the primary
+    key: the gate's scope as a subquery would first build every record the team may see, once for each end), then the
+    busiest places. A link
     counts only when the user may see both its ends, as the gate shows links."""
     ends = list(
         Link.objects.filter(link_own_scope(user), links_in_period(since=since, until=until))
@@ -339,23 +340,24 @@ def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
         .distinct()
     )
     episodes_in_period = gate.visible_to(user, MissingEpisode.objects.all()).filter(_day_bounds(since, until))
+    # Every record the period's episodes involved: `seen` below tells the places apart (a join to the records for
+    # their kind would read them all).
     episodes_at = dict(
-        episodes_in_period.filter(linked__kind=EntityKind.LOCATION)
-        .values("linked")
+        episodes_in_period.values("linked")
         .annotate(episodes=Count("id", distinct=True))
         .values_list("linked", "episodes")
     )
-    seen = visible_entity_kinds(user, {end for pair in ends for end in pair} | set(episodes_at))
+    seen = visible_entity_labels(user, {end for pair in ends for end in pair} | set(episodes_at))
     children: dict[int, int] = {}
     for a, b in ends:
         if a in seen and b in seen:
-            place = a if seen[a] == EntityKind.LOCATION else b
+            place = a if seen[a][0] == EntityKind.LOCATION else b
             children[place] = children.get(place, 0) + 1
-    episodes = {place: count for place, count in episodes_at.items() if place in seen}
+    places = {pk for pk, (kind, _) in seen.items() if kind == EntityKind.LOCATION}
+    episodes = {place: count for place, count in episodes_at.items() if place in places}
     busy = set(children) | set(episodes)
-    labels = Entity.objects.filter(entity_among(list(busy))).values_list("pk", "label")
-    busiest = sorted(labels, key=lambda row: (-children.get(row[0], 0) - episodes.get(row[0], 0), row[1], row[0]))
-    shown = [pk for pk, _ in busiest[:MAX_HOTSPOTS]]
+    busiest = sorted(busy, key=lambda pk: (-children.get(pk, 0) - episodes.get(pk, 0), seen[pk][1], pk))
+    shown = busiest[:MAX_HOTSPOTS]
     locations = Location.objects.in_bulk(shown)
     return [Hotspot(location=locations[pk], children=children.get(pk, 0), episodes=episodes.get(pk, 0)) for pk in shown]
 
