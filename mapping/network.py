@@ -22,8 +22,8 @@ from evolve.accounts.models import User
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from mapping.models import Entity, EntityKind, Link
-from mapping.permissions import link_own_scope, visible_entity_ids
-from mapping.selectors import entities_with_details, links_in_period
+from mapping.permissions import entity_among, link_own_scope, visible_entity_ids
+from mapping.selectors import links_in_period
 
 DEFAULT_HOPS = 2
 MAX_HOPS = 4
@@ -101,7 +101,11 @@ def network_for_user(
         farthest = max(reached, key=lambda node: (reached[node], node))
         reached.pop(farthest)
     ids = list(reached)
-    entities = {entity.pk: entity for entity in entities_with_details(Entity.objects.filter(pk__in=ids))}
+    # The name and the restriction are all a node shows: not the kind's own details (`entities_with_details`).
+    entities = {
+        entity.pk: entity
+        for entity in Entity.objects.filter(entity_among(ids)).select_related("child", "restricted_to_agency")
+    }
     found_links = list(links.filter(a_id__in=ids, b_id__in=ids).select_related("source_agency").order_by("id"))
     nodes = sorted(
         (NetworkNode(entity=entities[pk], hops=reached[pk]) for pk in ids if pk in entities),

@@ -8,7 +8,10 @@ data as tables: the view without JavaScript, for a screen reader, and what the t
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +24,11 @@ from django.views.decorators.http import require_GET
 
 from evolve.accounts.models import User
 from evolve.people.selectors import child_get_for_user
-from mapping.models import Entity, EntityKind, Link, LinkKind
+from mapping.models import Confidence, Entity, EntityKind, LinkKind, Location, LocationType
 from mapping.network import DEFAULT_HOPS, MAX_NODES, Network, NetworkNode, network_as_json, network_for_user
 from mapping.permissions import may_map
 from mapping.pursuit_forms import HotspotFilterForm, NetworkFilterForm
-from mapping.selectors import child_entity_for, entity_get_for_user, hotspots
+from mapping.selectors import Hotspot, child_entity_for, entity_get_for_user, hotspots
 
 
 def _user(request: HttpRequest) -> User:
@@ -37,17 +40,84 @@ def _team_only(user: User) -> None:
         raise PermissionDenied("The team's mapping is for the members of the Evolve team.")
 
 
-def _node_url(entity: Entity) -> str:
-    if entity.child is not None:
-        return reverse("people:child-detail", args=[entity.child.public_id])
-    return reverse("mapping:record-detail", args=[entity.public_id])
+def url_for_public_id(name: str) -> Callable[[uuid.UUID], str]:
+    """The URL named `name` for any record's public id, reversed once: a network or a map lists hundreds of records,
+    and `reverse` costs tens of microseconds a call."""
+    placeholder = uuid.UUID(int=0)
+    head, tail = reverse(name, args=[placeholder]).split(str(placeholder))
+    return lambda public_id: f"{head}{public_id}{tail}"
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A record in the network's table, its text worked out once (the page lists up to MAX_NODES of them)."""
+
+    label: str
+    url: str
+    kind: str
+    kind_label: str
+    hops: int
+    restricted_to: str  # the agency's short name, or ""
 
 
 @dataclass(frozen=True)
 class LinkRow:
-    link: Link
-    a: NetworkNode
-    b: NetworkNode
+    """A link in the network's table, between two records shown, its text worked out once."""
+
+    a: str
+    b: str
+    url: str
+    kind: str
+    kind_label: str
+    restricted: bool
+    seen: str
+    confidence: str
+    source: str
+
+
+def _day(day: date | None, missing: str) -> str:
+    return f"{day.day} {day:%b %Y}" if day else missing
+
+
+def _node_rows(nodes: list[NetworkNode]) -> list[NodeRow]:
+    child_url = url_for_public_id("people:child-detail")
+    record_url = url_for_public_id("mapping:record-detail")
+    kinds = dict(EntityKind.choices)
+    return [
+        NodeRow(
+            label=node.label,
+            url=child_url(node.entity.child.public_id)
+            if node.entity.child is not None
+            else record_url(node.entity.public_id),
+            kind=node.entity.kind,
+            kind_label=kinds.get(node.entity.kind, node.entity.kind),
+            hops=node.hops,
+            restricted_to=node.entity.restricted_to_agency.short_name if node.entity.restricted_to_agency else "",
+        )
+        for node in nodes
+    ]
+
+
+def _link_rows(network: Network, labels: dict[int, str]) -> list[LinkRow]:
+    link_url = url_for_public_id("mapping:link-detail")
+    kinds, confidences = dict(LinkKind.choices), dict(Confidence.choices)
+    return [
+        LinkRow(
+            a=labels[link.a_id],
+            b=labels[link.b_id],
+            url=link_url(link.public_id),
+            kind=link.kind,
+            kind_label=kinds.get(link.kind, link.kind),
+            restricted=link.restricted_to_agency_id is not None,
+            seen=f"{_day(link.first_seen_on, '?')} to {_day(link.last_seen_on, 'now')}"
+            if link.first_seen_on or link.last_seen_on
+            else "Not recorded",
+            confidence=confidences.get(link.confidence, link.confidence),
+            source=link.source_agency.short_name,
+        )
+        for link in network.links
+        if link.a_id in labels and link.b_id in labels
+    ]
 
 
 def _filters(request: HttpRequest) -> QueryDict | None:
@@ -76,16 +146,11 @@ def _start_label(start: Entity) -> str:
 
 
 def _network_context(form: NetworkFilterForm, network: Network, *, child_page: bool) -> dict[str, Any]:
-    by_pk = {node.entity.pk: node for node in network.nodes}
     data = network_as_json(network)
-    urls = {str(node.entity.public_id): _node_url(node.entity) for node in network.nodes}
-    for node in data["nodes"]:
-        node["url"] = urls[node["id"]]
-    rows = [
-        LinkRow(link=link, a=by_pk[link.a_id], b=by_pk[link.b_id])
-        for link in network.links
-        if link.a_id in by_pk and link.b_id in by_pk
-    ]
+    nodes = _node_rows(network.nodes)
+    for node, row in zip(data["nodes"], nodes, strict=True):
+        node["url"] = row.url
+    rows = _link_rows(network, {node.entity.pk: row.label for node, row in zip(network.nodes, nodes, strict=True)})
     kinds = {node.entity.kind for node in network.nodes}
     children = sum(1 for node in network.nodes if node.entity.kind == EntityKind.CHILD)
     return {
@@ -94,7 +159,7 @@ def _network_context(form: NetworkFilterForm, network: Network, *, child_page: b
         "start": network.start,
         "start_label": _start_label(network.start),
         "child_page": child_page,
-        "nodes": [(node, urls[str(node.entity.public_id)]) for node in network.nodes],
+        "nodes": nodes,
         "link_rows": rows,
         "data": data,
         "children_count": children,
@@ -142,6 +207,37 @@ def child_network(request: HttpRequest, child_id: str) -> HttpResponse:
 # The hotspot map ----------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HotspotRow:
+    """A place on the map and in its table, its text worked out once (up to MAX_HOTSPOTS of them)."""
+
+    location: Location
+    label: str
+    type: str
+    url: str
+    children: int
+    episodes: int
+
+
+def _hotspot_rows(spots: list[Hotspot]) -> list[HotspotRow]:
+    record_url = url_for_public_id("mapping:record-detail")
+    types = dict(LocationType.choices)
+    rows = []
+    for spot in spots:
+        kind = types.get(spot.location.location_type, spot.location.location_type)
+        rows.append(
+            HotspotRow(
+                location=spot.location,
+                label=spot.location.label or kind,
+                type=kind,
+                url=record_url(spot.location.public_id),
+                children=spot.children,
+                episodes=spot.episodes,
+            )
+        )
+    return rows
+
+
 @require_GET
 def hotspot_map(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -156,20 +252,20 @@ def hotspot_map(request: HttpRequest) -> HttpResponse:
         return render(request, "mapping/network/hotspots.html", {"form": form}, status=400)
     since, until = form.period(today=today)
     spots = hotspots(user=user, since=since, until=until)
-    rows = [(spot, reverse("mapping:record-detail", args=[spot.location.public_id])) for spot in spots]
+    rows = _hotspot_rows(spots)
     points = [
         {
-            "id": str(spot.location.public_id),
-            "label": spot.location.label or spot.location.get_location_type_display(),
-            "type": spot.location.get_location_type_display(),
-            "latitude": float(spot.location.latitude),
-            "longitude": float(spot.location.longitude),
-            "children": spot.children,
-            "episodes": spot.episodes,
-            "url": url,
+            "id": str(row.location.public_id),
+            "label": row.label,
+            "type": row.type,
+            "latitude": float(row.location.latitude),
+            "longitude": float(row.location.longitude),
+            "children": row.children,
+            "episodes": row.episodes,
+            "url": row.url,
         }
-        for spot, url in rows
-        if spot.location.latitude is not None and spot.location.longitude is not None
+        for row in rows
+        if row.location.latitude is not None and row.location.longitude is not None
     ]
     data = {
         "points": points,
