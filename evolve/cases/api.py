@@ -262,6 +262,12 @@ class ReviewQueueSerializer(serializers.Serializer):
     waiting = ReviewRowSerializer(many=True, read_only=True)
     strategy_due = StrategyDueSerializer(many=True, read_only=True)
     missing_often = MissingOftenSerializer(many=True, read_only=True, help_text="Children going missing often")
+    cut_short = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The lists holding more than `limit` rows, of which the first `limit` are given",
+    )
+    limit = serializers.IntegerField(read_only=True, help_text="The most rows a list gives")
 
 
 class DecisionSerializer(serializers.Serializer):

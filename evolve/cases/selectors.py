@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -135,6 +136,9 @@ class ReviewQueue:
     missing_often: list[CaseRow] = field(default_factory=list)
     # (episodes, days): the rule that flags a child, for the page to say it.
     missing_rule: tuple[int, int] = (0, 0)
+    # The sections holding more than `limit` rows, of which the first `limit` are shown: the page says so.
+    cut_short: list[str] = field(default_factory=list)
+    limit: int = 0
 
 
 def latest_views(*, referral_ids: list[int]) -> dict[int, dict[str, DecisionView]]:
@@ -183,23 +187,39 @@ def _review_rows(user: User, referrals: Sequence[Any], flags: dict[int, MissingF
 def daily_review_queue(*, user: User) -> ReviewQueue:
     """New referrals to Evolve, urgent first then oldest, the strategy discussions due from decisions made, the risk
     reviews overdue and the children going missing often; every child's missing flag read in one query."""
-    referrals = list(referrals_awaiting_evolve_decision(user=user)[:QUEUE_LIMIT])
+    cut_short: list[str] = []
+
+    def first(rows: Iterable[Any], section: str) -> list[Any]:
+        """The first QUEUE_LIMIT rows of a section, noting the section when it holds more (one more row read)."""
+        found = list(rows)
+        if len(found) > QUEUE_LIMIT:
+            cut_short.append(section)
+        return found[:QUEUE_LIMIT]
+
+    referrals = first(referrals_awaiting_evolve_decision(user=user)[: QUEUE_LIMIT + 1], "waiting")
     visible_decisions = Decision.objects.filter(case__in=gate.visible_to(user, Case.objects.all()))
-    due = list(
+    due = first(
         open_deadlines(subject_type=DECISION_SUBJECT, kind=DeadlineKind.STRATEGY_DISCUSSION).filter(
             subject_id__in=visible_decisions.values("pk")
-        )[:QUEUE_LIMIT]
+        )[: QUEUE_LIMIT + 1],
+        "strategy_due",
     )
     decisions = {
         d.pk: d
         for d in Decision.objects.filter(pk__in=[deadline.subject_id for deadline in due]).select_related("case__child")
     }
-    overdue = list(
-        gate.visible_to(user, Case.objects.filter(closed_at__isnull=True, next_review_on__lt=timezone.localdate()))
+    overdue = first(
+        gate.visible_to(
+            user,
+            Case.objects.filter(
+                team_id=user.team_id or 0, closed_at__isnull=True, next_review_on__lt=timezone.localdate()
+            ),
+        )
         .select_related("child")
-        .order_by("next_review_on", "id")[:QUEUE_LIMIT]
+        .order_by("next_review_on", "id")[: QUEUE_LIMIT + 1],
+        "reviews_overdue",
     )
-    missing_often = list(
+    missing_often = first(
         gate.visible_to(
             user,
             Case.objects.filter(
@@ -209,7 +229,8 @@ def daily_review_queue(*, user: User) -> ReviewQueue:
             ),
         )
         .select_related("child")
-        .order_by("child__last_name", "child__first_name", "id")[:QUEUE_LIMIT]
+        .order_by("child__last_name", "child__first_name", "id")[: QUEUE_LIMIT + 1],
+        "missing_often",
     )
     children = [r.child for r in referrals if r.child is not None]
     children += [d.case.child for d in decisions.values() if d.case]
@@ -235,6 +256,8 @@ def daily_review_queue(*, user: User) -> ReviewQueue:
         reviews_overdue=[CaseRow(case=case, missing=flags.get(case.child_id)) for case in overdue],
         missing_often=[CaseRow(case=case, missing=flags.get(case.child_id)) for case in missing_often],
         missing_rule=missing_flag_rule(),
+        cut_short=cut_short,
+        limit=QUEUE_LIMIT,
     )
 
 
@@ -287,6 +310,7 @@ class CasePage:
     case: Case
     allocations: list[Allocation]
     notes: list[CaseNote]
+    notes_page: Page[CaseNote]
     child_words: list[ChildWords]
     decisions: list[tuple[Decision, list[tuple[Deadline, DeadlineStatus]]]]
     open_checks: list[AgencyCheck]
@@ -316,10 +340,15 @@ class CasePage:
         return [(d, dl, st) for d, clocks in self.decisions for dl, st in clocks if dl.met_at is None]
 
 
-def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
-    """Everything the case page shows, in a fixed number of queries; the read is logged with the notes shown."""
+NOTES_PER_PAGE = 50
+
+
+def case_page(*, user: User, case: Case, search: str = "", notes_page: str | int | None = 1) -> CasePage:
+    """Everything the case page shows, in a fixed number of queries; the notes a page of NOTES_PER_PAGE at a time,
+    newest first, with how many there are in all. The read is logged with the notes shown."""
     allocations = list(Allocation.objects.filter(case=case).select_related("user__agency"))
-    notes = list(notes_for_case(user=user, case=case, search=search)[:200])
+    shown_notes = Paginator(notes_for_case(user=user, case=case, search=search), NOTES_PER_PAGE).get_page(notes_page)
+    notes = list(shown_notes.object_list)
     decisions = list(
         Decision.objects.filter(case=case).select_related(
             "decided_by", "team_manager_view__by", "detective_sergeant_view__by"
@@ -344,6 +373,7 @@ def case_page(*, user: User, case: Case, search: str = "") -> CasePage:
         case=case,
         allocations=allocations,
         notes=notes,
+        notes_page=shown_notes,
         child_words=list(ChildWords.objects.filter(case=case).select_related("recorded_by__agency")),
         decisions=[(d, [(dl, deadline_status(deadline=dl)) for dl in clocks.get(d.pk, [])]) for d in decisions],
         open_checks=open_checks,

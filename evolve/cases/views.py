@@ -408,7 +408,7 @@ def _case_response(
     request: HttpRequest, user: User, case: Case, action_forms: dict[str, forms.Form], status: int = 200
 ) -> HttpResponse:
     search = request.GET.get("q", "")
-    page = case_page(user=user, case=case, search=search)
+    page = case_page(user=user, case=case, search=search, notes_page=request.GET.get("page"))
     context = {
         "page": page,
         "case": case,

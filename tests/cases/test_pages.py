@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from evolve.accounts.models import User
 from evolve.audit.models import AccessLogEntry
+from evolve.cases import selectors as case_selectors
 from evolve.cases import views as case_views
 from evolve.cases.models import Case, CaseNote, DecisionKind, DecisionView
 from evolve.cases.services import allocation_add, case_note_add, child_words_add
@@ -295,6 +296,61 @@ def test_the_case_page_logs_the_notes_it_showed(
     sign_in(crew["officer"]).get(reverse("cases:case-detail", args=[case.public_id]))
     entry = AccessLogEntry.objects.filter(user=crew["officer"], child=case.child).latest("id")
     assert f"notes [{note.pk}]" in entry.what
+
+
+def test_the_case_notes_come_a_page_at_a_time_newest_first_with_how_many_in_all(
+    crew: dict[str, User],
+    waiting: Referral,
+    decide: Callable[..., Case],
+    sign_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A case with years of notes once showed its newest 200 and hid the rest without a word."""
+    monkeypatch.setattr(case_selectors, "NOTES_PER_PAGE", 2)
+    case = decide(waiting)
+    for n in range(1, 4):
+        case_note_add(case=case, by=crew["practitioner"], text=f"Visit number {n}.")
+    client = sign_in(crew["tm"])
+    url = reverse("cases:case-detail", args=[case.public_id])
+
+    def notes_shown(html: str) -> str:  # the notes' list only: the chronology below also tells of each note
+        return html[html.index('data-testid="notes"') : html.index('data-testid="chronology"')]
+
+    first = client.get(url).content.decode()
+    assert "3 notes; showing 1 to 2, newest first." in first
+    shown = notes_shown(first)
+    assert shown.index("Visit number 3.") < shown.index("Visit number 2.") and "Visit number 1." not in shown
+    assert 'href="?page=2"' in first
+
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "showing 3 to 3" in second
+    assert "Visit number 1." in notes_shown(second) and "Visit number 3." not in notes_shown(second)
+
+    searched = client.get(url, {"q": "number", "page": "2"}).content.decode()
+    assert "3 notes match “number”; showing 3 to 3" in searched
+    assert 'href="?q=number&amp;page=1"' in searched  # the search is kept from page to page
+
+
+def test_the_daily_review_says_when_a_list_holds_more_than_it_shows(
+    crew: dict[str, User],
+    at_stage: Callable[[str], Referral],
+    sign_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(case_selectors, "QUEUE_LIMIT", 2)
+    first, second = at_stage("co_allocated"), at_stage("co_allocated")
+    client = sign_in(crew["tm"])
+    page = client.get(reverse("cases:review-queue")).content.decode()
+    assert 'data-testid="cut-short"' not in page
+    assert client.get(reverse("api-review-queue")).json()["cut_short"] == []
+
+    third = at_stage("co_allocated")
+    page = client.get(reverse("cases:review-queue")).content.decode()
+    assert "More than 2 referrals are waiting, urgent first and then oldest" in page
+    assert page.count('data-testid="review-row"') == 2
+    assert str(third.public_id) not in page and str(first.public_id) in page and str(second.public_id) in page
+    body = client.get(reverse("api-review-queue")).json()
+    assert (body["cut_short"], body["limit"], len(body["waiting"])) == (["waiting"], 2, 2)
 
 
 def _queries(client: Client, url: str) -> int:
