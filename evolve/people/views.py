@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -64,12 +66,60 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class BestMatches:
+    """A page of a name search's best matches, without counting every match: a common surname misspelt matches
+    thousands of children, and counting them cost more than finding the best. One row more than the page is read
+    to know whether there is a next page; the page says how many it shows and to narrow the search when more match.
+    Offers what `components/pagination.html` reads of a Django Page."""
+
+    object_list: list[Child]
+    number: int
+    has_next: bool
+    size: int
+
+    @classmethod
+    def read(cls, children: QuerySet[Child], *, number: str | None, size: int) -> BestMatches:
+        try:
+            page = max(1, int(number or 1))
+        except ValueError:
+            page = 1
+        start = (page - 1) * size
+        rows = list(children[start : start + size + 1])
+        if not rows and page > 1:  # past the end (a stale link): the first page, as Paginator.get_page does
+            return cls.read(children, number="1", size=size)
+        return cls(object_list=rows[:size], number=page, has_next=len(rows) > size, size=size)
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.size + len(self.object_list)
+
+
 @require_GET
 def child_list(request: HttpRequest) -> HttpResponse:
     gate.refuse_governance(request.user)
     user = _user(request)
     search = request.GET.get("q", "").strip()[:200]
-    page = Paginator(child_list_for_user(user=user, search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    children_found = child_list_for_user(user=user, search=search)
+    page: Page[Child] | BestMatches
+    if search:
+        page = BestMatches.read(children_found, number=request.GET.get("page"), size=PAGE_SIZE)
+    else:
+        page = Paginator(children_found, PAGE_SIZE).get_page(request.GET.get("page"))
     children = list(page.object_list)
     children_shown(user=user, children=children, what="search results for a name" if search else "list of children")
     context = {"page": page, "children": children, "search": search, "may_record_child": may_record_child(user)}

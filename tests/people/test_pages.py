@@ -208,3 +208,37 @@ def test_a_pasted_nul_character_in_a_search_is_dropped_not_a_failure(
     response = sign_in(social_worker).get(reverse("people:child-list"), {"q": "Harvey\x00 Brennan"})
     assert response.status_code == 200
     assert "Harvey Brennan" in response.content.decode()
+
+
+def test_a_search_matching_more_than_a_page_shows_the_best_first_without_counting_them_all(
+    sign_in: Callable[[User], Client], social_worker: User, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt common surname matches thousands of children in a force area: the page shows the best matches a
+    page at a time and asks for more of the name, rather than counting every match first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evolve.people import views as people_views
+
+    monkeypatch.setattr(people_views, "PAGE_SIZE", 2)
+    for first in ("Harvey", "Harriet", "Harry"):
+        ChildFactory.create(first_name=first, last_name="Brennan", open_to_team=team)
+    client = sign_in(social_worker)
+    url = reverse("people:child-list")
+
+    with CaptureQueriesContext(connection) as captured:
+        first_page = client.get(url, {"q": "Brenan"}).content.decode()
+    assert not [query for query in captured if 'COUNT(*) AS "__count" FROM "people_child"' in query["sql"]]
+    assert 'Best matches for "Brenan"' in first_page
+    assert "Showing 1 to 2, best first; more match: add a first name or an alias to narrow the search" in first_page
+    assert first_page.count("Brennan</a>") == 2
+    assert 'href="?q=Brenan&amp;page=2"' in first_page and "Page 1<" in first_page
+
+    second_page = client.get(url, {"q": "Brenan", "page": "2"}).content.decode()
+    assert "Showing 3 to 3, best first</span>" in second_page and "more match" not in second_page
+    assert second_page.count("Brennan</a>") == 1
+    assert client.get(url, {"q": "Brenan", "page": "9"}).content.decode().count("Brennan</a>") == 2  # stale link
+
+    ChildFactory.create(first_name="Ottoline", last_name="Quarrie", open_to_team=team)
+    one = client.get(url, {"q": "Ottoline Quarrie"}).content.decode()
+    assert '1 match for "Ottoline Quarrie"' in one and "Best matches" not in one  # all on one page: counted
