@@ -7,12 +7,13 @@ PY := $(VENV)/bin/python
 STAMPS := .make
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test lint types imports pytest check-deploy services system-deps assets db migrate demo clean backup-note \
+.PHONY: help run test lint types imports pytest check-deploy services system-deps assets db migrate demo clean backup restore \
 	bench seed-scale
 
 help:
 	@echo "make run   - install what is missing, migrate, load demo data, start web, worker and beat"
 	@echo "make test  - install what is missing, then lint, types, import contracts and the whole test suite"
+	@echo "make backup / make restore - the database and stored files to var/backups/ and back (checked)"
 	@echo "make bench - (by hand) build the scale data if missing and run the benchmarks into bench/RESULTS.md"
 
 run: system-deps services $(STAMPS)/python $(STAMPS)/assets db
@@ -32,6 +33,14 @@ imports: $(STAMPS)/python
 
 pytest: $(STAMPS)/python $(STAMPS)/assets
 	$(VENV)/bin/pytest
+
+# The database and the stored files into var/backups/ (BACKUP_DIR), and back: `make restore` takes the newest, or
+# BACKUP=var/backups/evolve-... ; it checks every table and file against the backup's manifest before switching.
+backup: services $(STAMPS)/python
+	$(PY) manage.py backup
+
+restore: services $(STAMPS)/python
+	$(PY) manage.py restore $(BACKUP)
 
 # By hand, never from `make test`: the benchmarks need the ten-year scale database (bench/README.md).
 bench: system-deps services $(STAMPS)/python $(STAMPS)/assets

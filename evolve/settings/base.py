@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "evolve.clock",
     "evolve.notifications",
     "evolve.health",
+    "evolve.backups",
     "evolve.cases",
     "evolve.demo",
     # The domain.
@@ -220,6 +221,8 @@ PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "
 # volume. "s3": a private bucket through django-storages, so that any number of web and worker machines share one
 # store (credentials from the usual AWS environment or the machine's role; any S3-compatible store by endpoint URL).
 PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="file")
+# Where `make backup` (manage.py backup) keeps its folders: database dump, stored files and manifest.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 if PRIVATE_STORAGE == "s3":
     STORAGES["private"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
