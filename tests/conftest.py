@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import pytest
@@ -88,3 +89,16 @@ def sign_in(client: Client) -> Callable[[User], Client]:
         return signed_in(client, user)
 
     return sign
+
+
+@pytest.fixture
+def published_catalogue(transactional_db: None) -> None:
+    """The screening catalogue comes from the risk app's migrations; a committing test run before this one empties
+    the tables, so it is loaded again the way the migration loads it (for tests that commit: `transaction=True`)."""
+    from django.apps import apps
+
+    from risk.models import CatalogueVersion
+
+    if not CatalogueVersion.objects.filter(published_at__isnull=False).exists():
+        migration = importlib.import_module("risk.migrations.0002_default_catalogue")
+        migration.load_default_catalogue(apps, None)

@@ -10,14 +10,15 @@ from django.utils import timezone
 
 from evolve.notifications.models import Notification
 
-OUTBOX_GRACE = timedelta(minutes=1)  # leave fresh rows to the task their own commit queued
-
 
 @shared_task(name="evolve.notifications.notification_email_sweep_task")
 def notification_email_sweep_task() -> int:
     """Send every notification email still waiting in the outbox (the broker was down when it was made)."""
     waiting = Notification.objects.filter(
-        email_wanted=True, emailed_at__isnull=True, created_at__lt=timezone.now() - OUTBOX_GRACE
+        email_wanted=True,
+        emailed_at__isnull=True,
+        # Fresh rows are left to the task their own commit queued.
+        created_at__lt=timezone.now() - timedelta(seconds=settings.NOTIFICATION_OUTBOX_GRACE_SECONDS),
     ).values_list("pk", flat=True)[:500]
     ids = list(waiting)
     return notification_email_task(ids) if ids else 0

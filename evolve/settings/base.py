@@ -287,6 +287,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that then died (killed, the machine lost) goes back on the queue once it has been
+# unacknowledged this long: longer than any task runs or waits to retry (report retries wait at most an hour).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=7200)}
 # Beat's crontab times are London times ("early on the 1st" means the 1st here, in summer time too).
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -317,6 +320,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=45, hour=2, day_of_month=1),
     },
 }
+# How old a notification still waiting to be emailed must be before the outbox sweep sends it (younger ones are left
+# to the task their own commit queued).
+NOTIFICATION_OUTBOX_GRACE_SECONDS = env.int("NOTIFICATION_OUTBOX_GRACE_SECONDS", default=60)
 # Issue 8. Break-glass: how long an emergency opening of a restricted record lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Password reset requests allowed per address and per account in an hour (beside django-axes on sign-in).

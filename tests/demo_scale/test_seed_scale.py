@@ -4,7 +4,6 @@ and the demo team manager's pages working on it."""
 
 from __future__ import annotations
 
-import importlib
 import random
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -29,20 +27,14 @@ from evolve.demo.scale.timeline import Calendar
 from evolve.people.models import Child
 from mapping.models import Link, MissingEpisode, PersonOfConcern
 from referrals.models import Referral
-from risk.models import CatalogueVersion, RiskAssessment
+from risk.models import RiskAssessment
 from tests.conftest import signed_in
 from tests.factories import ChildFactory
 
 SCALE = 0.0004  # 100 children, 400 referrals
 
 
-@pytest.fixture(autouse=True)
-def published_catalogue(transactional_db: None) -> None:
-    """The screening catalogue comes from the risk app's migrations; a transactional test run before this one empties
-    the tables, so it is loaded again the way the migration loads it."""
-    if not CatalogueVersion.objects.filter(published_at__isnull=False).exists():
-        migration = importlib.import_module("risk.migrations.0002_default_catalogue")
-        migration.load_default_catalogue(apps, None)
+pytestmark = [pytest.mark.usefixtures("published_catalogue")]
 
 
 @pytest.fixture(autouse=True)

@@ -9,89 +9,26 @@ cannot take them and nothing is left behind.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import Any
 
 import pytest
-import redis
 from celery.schedules import crontab
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from evolve.accounts.models import Team, User
 from evolve.celery import app
 from reporting.models import MonthlyReport, ReportBuild
 from reporting.services import last_month, report_file_names, report_request
+from tests.celery_worker import Worker, celery_worker
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEADLINE = 60.0  # seconds, for anything the worker is waited for
 RETRY_SECONDS = 2  # the first retry's wait: long enough to look at the failed attempt before it runs again
-CLAIM = "evolve-report-worker-test"  # marks a Redis database as this test's while it runs
-T = TypeVar("T")
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    log: Path
-    broker: redis.Redis
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def idle(self) -> bool:
-        """Nothing waiting in the queue and nothing taken but not finished (tasks are acknowledged once done)."""
-        return self.broker.llen("celery") == 0 and self.broker.hlen("unacked") == 0
-
-    def wait_for(self, found: Callable[[], T | None], what: str) -> T:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"The worker stopped (exit {self.process.returncode}) waiting for {what}:\n{self.output()}")
-            result = found()
-            if result:
-                return result
-            time.sleep(0.1)
-        pytest.fail(f"Waited {DEADLINE:.0f}s for {what}. The worker said:\n{self.output()}")
-
-
-def _claim_redis_database() -> tuple[str, redis.Redis]:
-    """An empty Redis database, marked as this test's (so two runs at once do not share one)."""
-    base = urlsplit(django_settings.REDIS_URL)
-    for number in range(15, 1, -1):
-        url = base._replace(path=f"/{number}").geturl()
-        client = redis.Redis.from_url(url)
-        if client.set(CLAIM, os.getpid(), nx=True, ex=900):
-            if client.dbsize() == 1:
-                return url, client
-            client.delete(CLAIM)
-    pytest.fail("No empty Redis database for the worker's queue")
-
-
-def _database_url(db: dict[str, Any]) -> str:
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or ''}{port}/{db['NAME']}"
-
-
-def _use_broker(url: str) -> None:
-    """Send this process's tasks to `url`. The app keeps its broker pools once made, so they are dropped here and the
-    next task sent makes new ones (kombu keeps one pool per broker address, so the old ones are there to go back to)."""
-    app.conf.update(broker_url=url)
-    app._pool = None  # type: ignore[attr-defined]
-    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -105,62 +42,8 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def worker(transactional_db: None, media: Path, tmp_path: Path) -> Iterator[Worker]:
-    broker_url, broker = _claim_redis_database()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "evolve.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
-        "TMPDIR": str(tmp_path),
-        "REPORT_RETRY_SECONDS": str(RETRY_SECONDS),
-    }
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "--app=evolve",
-        "worker",
-        "--pool=solo",
-        "--concurrency=1",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel=info",
-        f"--hostname=report-test-{uuid.uuid4().hex[:8]}@%h",
-    ]
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
-    running = Worker(process=process, log=log, broker=broker)
-    previous_broker = app.conf.broker_url
-    _use_broker(broker_url)
-    try:
-        running.wait_for(lambda: " ready." in running.output(), "the worker to start")
+    with celery_worker(tmp_path, env={"REPORT_RETRY_SECONDS": str(RETRY_SECONDS)}) as running:
         yield running
-    finally:
-        _use_broker(previous_broker)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        sys.stdout.write(running.output())  # pytest shows it when the test fails
-        broker.flushdb()  # the queue's keys and the claim: the database was empty when claimed
-        # The worker holds no connection to the test database, so it can be flushed after the test and dropped after
-        # the run.
-        with connection.cursor() as cursor:
-            deadline = time.monotonic() + 10
-            while True:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                (others,) = cursor.fetchone() or (0,)
-                if not others or time.monotonic() > deadline:
-                    break
-                time.sleep(0.1)
-        assert others == 0, "The worker left a connection to the test database"
 
 
 def _files(root: Path, team: Team) -> list[str]:
