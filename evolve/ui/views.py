@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 
 from evolve.accounts.models import User
@@ -50,5 +54,25 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", status=404)
 
 
+# What psycopg raises when the database is restarting, failing over or out of connections (Django wraps it).
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+        return database_unavailable(request)
     return render(request, "500.html", status=500)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with a page that needs no database (no context processors: they read the user and the notifications).
+    Django drops the broken connection when the request ends, and the next request connects afresh."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": "The service cannot reach its database just now. Nothing was saved; try again in a minute."},
+            status=503,
+        )
+    else:
+        response = HttpResponse(get_template("503.html").render({}), status=503)
+    response["Retry-After"] = "30"
+    return response
