@@ -24,7 +24,7 @@ from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_duplicate_candidates, child_list_for_user
 from evolve.people.services import ChildDetails, child_create
-from evolve.ui.forms import form_show_service_errors, posted_version
+from evolve.ui.forms import form_show_service_errors, posted_texts, posted_version
 from evolve.uploads.storage import serve_private_file
 from referrals.forms import (
     AnswerForm,
@@ -362,11 +362,7 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     if action not in _available_steps(user, referral):
         # Someone else moved the referral on first, or the step is not this user's: say so, change nothing, and
         # give back what they wrote so it is not lost.
-        kept = [
-            str(request.POST[name]).strip()
-            for name in ("question", "answer", "notes", "rationale", "outcome", "letter", "summary")
-            if str(request.POST.get(name, "")).strip()
-        ]
+        kept = posted_texts(request)
         refusal = (
             "That step is not available to you on this referral now"
             f" (it is {referral.get_state_display().lower()}). Nothing was changed."

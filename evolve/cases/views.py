@@ -78,7 +78,7 @@ from evolve.cases.services import (
     team_agency_owners,
 )
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.forms import form_run_service, posted_version
+from evolve.ui.forms import form_run_service, posted_texts, posted_version
 
 
 def _user(request: HttpRequest) -> User:
@@ -249,9 +249,14 @@ def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     may_answer = may_answer_check(user, check) and check.answered_at is None
     form = case_forms.CheckAnswerForm(request.POST if request.method == "POST" else None)
     status = 200
-    if request.method == "POST":
-        if not may_answer:
-            raise PermissionDenied("This check is not yours to answer, or has been answered.")
+    stale, kept = "", []
+    if request.method == "POST" and not may_answer_check(user, check):
+        raise PermissionDenied("This check is not yours to answer.")
+    if request.method == "POST" and not may_answer:
+        # Answered by someone else from the agency while this page was open.
+        stale, status = "This check was answered while your page was open. Nothing was changed.", 409
+        kept = posted_texts(request)
+    elif request.method == "POST":
         done, refusal = _run(
             form,
             lambda: agency_check_answer(
@@ -267,7 +272,14 @@ def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         status = 409 if refusal else 400
     if referral.child is not None:
         record_access(user=user, children=[referral.child], action=AccessAction.VIEWED, what=f"agency check {check.pk}")
-    context = {"check": check, "referral": referral, "form": form, "may_answer": may_answer}
+    context = {
+        "check": check,
+        "referral": referral,
+        "form": form,
+        "may_answer": may_answer,
+        "refusal": stale,
+        "kept": kept,
+    }
     return render(request, "cases/check_detail.html", context, status=status)
 
 
@@ -285,9 +297,14 @@ def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     may_resolve = may_resolve_escalation(user, escalation) and escalation.resolved_at is None
     form = case_forms.ResolveForm(request.POST if request.method == "POST" else None)
     status = 200
-    if request.method == "POST":
-        if not may_resolve:
-            raise PermissionDenied("Only a service manager of the agencies involved resolves this escalation.")
+    stale, kept = "", []
+    if request.method == "POST" and not may_resolve_escalation(user, escalation):
+        raise PermissionDenied("Only a service manager of the agencies involved resolves this escalation.")
+    if request.method == "POST" and not may_resolve:
+        # Resolved by the other agency's service manager while this page was open.
+        stale, status = "This escalation was resolved while your page was open. Nothing was changed.", 409
+        kept = posted_texts(request)
+    elif request.method == "POST":
         done, refusal = _run(
             form,
             lambda: escalation_resolve(
@@ -309,6 +326,8 @@ def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "decision": decision_for_referral(referral_id=escalation.referral_id),
         "form": form,
         "may_resolve": may_resolve,
+        "refusal": stale,
+        "kept": kept,
     }
     return render(request, "cases/escalation_detail.html", context, status=status)
 
@@ -404,8 +423,17 @@ def _case_forms(user: User, case: Case, posted: tuple[str, forms.Form] | None = 
     return built
 
 
+WRITING_ACTIONS = frozenset({"note", "child_words"})  # any team member's on an open case; the rest are managers'
+
+
 def _case_response(
-    request: HttpRequest, user: User, case: Case, action_forms: dict[str, forms.Form], status: int = 200
+    request: HttpRequest,
+    user: User,
+    case: Case,
+    action_forms: dict[str, forms.Form],
+    status: int = 200,
+    refusal: str = "",
+    kept: list[str] | None = None,
 ) -> HttpResponse:
     search = request.GET.get("q", "")
     page = case_page(user=user, case=case, search=search, notes_page=request.GET.get("page"))
@@ -419,6 +447,8 @@ def _case_response(
         "shareable": {note.pk for note in page.notes if may_share_note(user, note)},
         "has_errors": any(form.errors for form in action_forms.values()),
         "meeting_kinds": (DecisionKind.STRATEGY_DISCUSSION, DecisionKind.URGENT_CIN),
+        "refusal": refusal,
+        "kept": kept or [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
@@ -450,7 +480,16 @@ def case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespon
         raise Http404("No such step")
     available = _case_forms(user, case)
     if action not in available:
-        raise PermissionDenied("That change is not yours to make on this case, or not now.")
+        theirs = may_write_on_case(user, case) if action in WRITING_ACTIONS else may_manage_case(user, case)
+        if not theirs:
+            raise PermissionDenied("That change is not yours to make on this case.")
+        # Someone else closed or re-opened the case while this page was open: say so, change nothing, and give
+        # back what was written.
+        refusal = (
+            f"That change is not available on this case now: it is {'open' if case.is_open else 'closed'}, changed"
+            " since your page was shown. Nothing was changed."
+        )
+        return _case_response(request, user, case, available, status=409, refusal=refusal, kept=posted_texts(request))
     blank = available[action]
     # The same form, bound to what was posted, offering the same people as the page did.
     kwargs: dict[str, Any] = {"people": list(blank.people.values())} if hasattr(blank, "people") else {}

@@ -67,6 +67,31 @@ def posted_version(request: HttpRequest) -> int:
         return -1
 
 
+# The fields people write sentences in, across the service's forms: what a refused step gives back to be used again.
+WRITTEN_FIELDS = (
+    "text",
+    "words",
+    "context",
+    "reason",
+    "question",
+    "answer",
+    "notes",
+    "rationale",
+    "advice",
+    "outcome",
+    "letter",
+    "summary",
+    "discussion",
+    "comment",
+)
+
+
+def posted_texts(request: HttpRequest, names: tuple[str, ...] = WRITTEN_FIELDS) -> list[str]:
+    """What the user wrote in a post that was refused before any form saw it (someone else moved the record on, so
+    the step is no longer offered): given back on the page so nothing typed is lost."""
+    return [text for name in names if (text := str(request.POST.get(name, "")).strip())]
+
+
 def form_show_service_errors(form: forms.Form, error: ValidationError) -> None:
     """A service's refusal, shown on the form beside the field it names, or at the top if it names none."""
     if not hasattr(error, "error_dict"):

@@ -409,3 +409,53 @@ def test_the_queue_says_when_other_children_known_to_the_team_live_at_the_same_a
     child_address_add(child=stranger, by=crew["spoc"], address=NewAddress(line_1="4 Mill Lane", postcode="S60 1AA"))
     page = sign_in(crew["tm"]).get(reverse("cases:review-queue")).content.decode()
     assert "1 other child at the same address" in page
+
+
+def test_a_note_written_while_someone_else_closed_the_case_is_refused_and_given_back(
+    crew: dict[str, User], waiting: Referral, decide: Callable[..., Case], sign_in: Callable[[User], Client]
+) -> None:
+    from evolve.cases.services import case_close
+
+    case = decide(waiting)
+    writer = sign_in(crew["practitioner"])
+    assert 'action="/cases/' in writer.get(reverse("cases:case-detail", args=[case.public_id])).content.decode()
+    case_close(case=case, by=crew["tm"], based_on_version=case.version, reason="Risk reduced")
+
+    response = writer.post(
+        reverse("cases:case-action", args=[case.public_id, "note"]), {"text": "Saw her at the bus station at 11pm."}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "it is closed, changed since your page was shown. Nothing was changed." in page
+    assert 'data-testid="kept-text"' in page and "Saw her at the bus station at 11pm." in page
+    assert not CaseNote.objects.filter(case=case).exists()
+    outsider = sign_in(crew["other_team_member"]).post(
+        reverse("cases:case-action", args=[case.public_id, "note"]), {"text": "Not mine to write."}
+    )
+    assert outsider.status_code in (403, 404), "someone the step was never theirs gets a refusal, not the text back"
+
+
+def test_an_escalation_resolved_while_the_other_manager_wrote_gives_the_rationale_back(
+    crew: dict[str, User], waiting: Referral, sign_in: Callable[[User], Client]
+) -> None:
+    from evolve.cases.models import Escalation
+    from evolve.cases.services import decision_escalate, decision_view_record, escalation_resolve
+
+    decision_view_record(referral=waiting, by=crew["tm"], kind=DecisionKind.STRATEGY_DISCUSSION, rationale="ISD.")
+    decision_view_record(referral=waiting, by=crew["ds"], kind=DecisionKind.URGENT_CIN, rationale="CIN first.")
+    decision_escalate(referral=waiting, by=crew["tm"], note="We differ.")
+    escalation = Escalation.objects.get(referral=waiting)
+    police_manager = sign_in(crew["di"])
+    url = reverse("cases:escalation-detail", args=[escalation.public_id])
+    assert police_manager.get(url).status_code == 200
+    escalation_resolve(escalation=escalation, by=crew["csm"], kind=DecisionKind.URGENT_CIN, rationale="CIN first.")
+
+    response = police_manager.post(url, {"kind": "strategy_discussion", "rationale": "Police must be in the room."})
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "This escalation was resolved while your page was open. Nothing was changed." in page
+    assert "Police must be in the room." in page
+    escalation.refresh_from_db()
+    assert escalation.resolved_by == crew["csm"]
