@@ -23,7 +23,7 @@ from evolve.accounts.selectors import source_agencies
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.people.selectors import child_get_for_user
-from evolve.ui.forms import form_show_service_errors, posted_version
+from evolve.ui.forms import form_show_service_errors, posted_texts, posted_version
 from risk.forms import AssessmentForm, ReviewForm
 from risk.models import Answer, CinFactor, IndicatorAnswer, IndicatorCategory, RiskAssessment, RiskLevel
 from risk.permissions import may_assess, may_review
@@ -154,6 +154,7 @@ def _detail_page(
     review_form: ReviewForm | None,
     status: int = 200,
     refusal: str = "",
+    kept: list[str] | None = None,
 ) -> HttpResponse:
     groups = _answers_under(assessment)
     comparison = assessment_compare(assessment=assessment)
@@ -174,6 +175,7 @@ def _detail_page(
         "overdue": is_latest and assessment.next_review_on < timezone.localdate(),
         "review_form": review_form,
         "refusal": refusal,
+        "kept": kept or [],
         "has_errors": bool(refusal or (review_form is not None and review_form.errors)),
     }
     return render(request, "risk/assessment_detail.html", context, status=status)
@@ -224,7 +226,9 @@ def assessment_review(request: HttpRequest, public_id: str) -> HttpResponse:
             return redirect("risk:assessment-detail", public_id=assessment.public_id)
     # Shown again as it is now, with what they wrote kept, even if someone else reviewed it meanwhile.
     assessment = assessment_get_for_user(user=user, public_id=public_id)
-    return _detail_page(request, user, assessment, form, status=409 if refusal else 400, refusal=refusal)
+    # The form is not offered on an assessment already reviewed, so the comment is given back above the page.
+    kept = posted_texts(request, ("comment",)) if refusal else []
+    return _detail_page(request, user, assessment, form, status=409 if refusal else 400, refusal=refusal, kept=kept)
 
 
 # The team manager's oversight ---------------------------------------------------------------------------------------

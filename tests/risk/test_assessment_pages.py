@@ -417,6 +417,29 @@ def test_oversight_on_a_stale_page_is_refused_and_keeps_the_comment(
     assert assessment.reviewed_at is None
 
 
+def test_oversight_written_while_someone_else_reviewed_is_given_back(
+    ra_case: Case, crew: dict[str, User], assess: Assess, sign_in: SignIn
+) -> None:
+    """Once reviewed, the page no longer offers the form: the comment comes back above it, as the refusal says."""
+    from risk.services import assessment_review
+
+    assessment = assess(ra_case.child, crew["practitioner"])
+    assessment_review(assessment=assessment, by=crew["tm"], comment="Reviewed first.", based_on_version=1)
+
+    response = sign_in(crew["tm"]).post(
+        reverse("risk:assessment-review", args=[assessment.public_id]),
+        {"comment": "My long oversight note, written in the other window.", "version": "1"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert 'data-testid="review-form"' not in html
+    kept = html[html.index('data-testid="kept-text"') :]
+    assert "My long oversight note, written in the other window." in kept[: kept.index("</div>")]
+    assessment.refresh_from_db()
+    assert assessment.review_comment == "Reviewed first."
+
+
 def test_an_empty_oversight_is_refused_beside_the_field(
     ra_case: Case, crew: dict[str, User], assess: Assess, sign_in: SignIn
 ) -> None:
