@@ -29,7 +29,7 @@ from evolve.cases.selectors import (
     decision_get_for_user,
     people_to_allocate,
 )
-from evolve.ui.forms import form_run_service, posted_version
+from evolve.ui.forms import form_run_service, posted_texts, posted_version
 from evolve.uploads.storage import serve_private_file
 from mapping.selectors import disruption_candidates_for_child
 from meetings import forms as meeting_forms
@@ -366,8 +366,10 @@ def _item_response(
     posted: tuple[str, forms.Form] | None = None,
     refusal: str = "",
     status: int = 200,
+    kept: list[str] | None = None,
 ) -> HttpResponse:
     context = {
+        "kept": kept or [],
         "item": item,
         "meeting": item.meeting,
         "child": item.child,
@@ -404,7 +406,16 @@ def item_action(request: HttpRequest, public_id: str, item_id: str, action: str)
         return redirect("meetings:meeting-detail", public_id=item.meeting.public_id)
     available = _item_forms(user, item)
     if action not in available:
-        raise PermissionDenied("That change cannot be made to this meeting now.")
+        if not may_run(user, item.meeting.team_id):
+            raise PermissionDenied("The team manager and the detective sergeant record the team's meetings.")
+        # The meeting was closed (or the step taken) while this page was open: say so, and give the text back.
+        refusal = "That change cannot be made to this meeting now: it changed since your page was shown."
+        if item.meeting.is_closed:
+            refusal = (
+                "The meeting was closed while your page was open. Nothing was changed: add what you wrote to the"
+                " meeting as an amendment."
+            )
+        return _item_response(request, user, item, refusal=refusal, status=409, kept=posted_texts(request))
     blank: Any = available[action]
     if action == "record":
         form: Any = meeting_forms.ItemForm(

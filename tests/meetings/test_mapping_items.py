@@ -266,7 +266,9 @@ def test_a_closed_meeting_flags_nothing(sign_in: SignIn, crew: Crew, mapped: Map
     item_record(item=mapped.item, by=crew["tm"], based_on_version=None, discussion="Discussed.")
     _close(mapped, crew, police)
     tm = sign_in(crew["tm"])
-    assert _record(tm, mapped, flag_for_disruption=[str(mapped.hotel.public_id)]).status_code == 403
+    assert (
+        _record(tm, mapped, flag_for_disruption=[str(mapped.hotel.public_id)]).status_code == 409
+    )  # refused on the page: the meeting is closed
     item = AgendaItem.objects.get(pk=mapped.item.pk)
     refused = _patch(tm, mapped, {"version": item.version, "flag_for_disruption": [str(mapped.hotel.public_id)]})
     assert refused.status_code == 409

@@ -141,6 +141,28 @@ def test_a_stale_save_is_refused_with_the_users_text_kept(
     assert item.discussion == "The DS's account."
 
 
+def test_a_discussion_written_while_the_chair_closed_the_meeting_is_given_back(
+    sign_in: SignIn, crew: dict[str, User], held: Meeting, police: Agency, settings: Any, tmp_path: Path
+) -> None:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path  # closing builds the minutes
+    item = AgendaItem.objects.get(meeting=held)
+    version = item.version
+    _closed(held, crew["tm"], police)
+
+    response = sign_in(crew["ds"]).post(
+        _url("item-action", held.public_id, item.public_id, "record"),
+        {"discussion": "She is now going missing from school at lunchtime.", "version": version},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "The meeting was closed while your page was open. Nothing was changed" in html
+    kept = html[html.index('data-testid="kept-text"') :]
+    assert "She is now going missing from school at lunchtime." in kept[: kept.index("</div>")]
+    item.refresh_from_db()
+    assert item.discussion == f"Discussed child {item.child_id}."
+
+
 def test_only_the_chair_closes_and_then_only_an_amendment_changes_it(
     sign_in: SignIn, crew: dict[str, User], held: Meeting, police: Agency, settings: Any, tmp_path: Path
 ) -> None:
@@ -164,7 +186,7 @@ def test_only_the_chair_closes_and_then_only_an_amendment_changes_it(
     refused = tm.post(
         _url("item-action", held.public_id, item.public_id, "record"), {"discussion": "Rewritten.", "version": 99}
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 409 and "Rewritten." in refused.content.decode()  # refused, the text given back
     item.refresh_from_db()
     assert item.discussion == "Plan agreed."
     amended = tm.post(_url("meeting-action", held.public_id, "amend"), {"text": "The venue was room 3.", "item": ""})
