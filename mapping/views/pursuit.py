@@ -24,7 +24,7 @@ from evolve.accounts.roles import TEAM_ROLES
 from evolve.accounts.selectors import users_with_role
 from evolve.people.models import Child
 from evolve.people.selectors import child_list_for_user, children_shown
-from evolve.ui.forms import form_show_service_errors, posted_version
+from evolve.ui.forms import form_show_service_errors, posted_texts, posted_version
 from mapping.models import Disruption, DisruptionOutcome, Investigation, Prosecution, ProsecutionOutcome
 from mapping.pack import pack_csv as build_pack_csv
 from mapping.pack import pack_pdf as build_pack_pdf
@@ -252,6 +252,10 @@ def prosecution_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "prosecution": prosecution,
         "form": form if prosecution.outcome == ProsecutionOutcome.PENDING else None,
         "refusal": refusal,
+        # Concluded by someone else meanwhile: the form is gone, so the notes written come back with the refusal.
+        "kept": posted_texts(request, ("notes",))
+        if refusal and prosecution.outcome != ProsecutionOutcome.PENDING
+        else [],
         "has_errors": bool(refusal),
     }
     return render(request, "mapping/pursuit/prosecution_detail.html", context, status=status)
@@ -331,6 +335,9 @@ def disruption_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "child": _protected_child(user, disruption),
         "form": form if disruption.outcome == DisruptionOutcome.IN_FORCE else None,
         "refusal": refusal,
+        "kept": posted_texts(request, ("notes",))
+        if refusal and disruption.outcome != DisruptionOutcome.IN_FORCE
+        else [],
         "has_errors": bool(refusal),
     }
     return render(request, "mapping/pursuit/disruption_detail.html", context, status=status)
