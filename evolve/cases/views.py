@@ -238,6 +238,21 @@ def check_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/check_list.html", {"checks": checks_for_owner(user=_user(request))})
 
 
+def _done_meanwhile(
+    request: HttpRequest, *, theirs: bool, still_open: bool, refused: str, done: str
+) -> tuple[str, list[str]]:
+    """A post answering something done once (an agency check, an escalation): refused outright (403) to someone it
+    was never theirs to do; if someone else did it while the page was open, `done` and what was written, given back
+    (the caller answers 409). ("", []) otherwise."""
+    if request.method != "POST":
+        return "", []
+    if not theirs:
+        raise PermissionDenied(refused)
+    if not still_open:
+        return done, posted_texts(request)
+    return "", []
+
+
 @require_http_methods(["GET", "POST"])
 def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     from evolve.audit.auditor import record_access
@@ -249,13 +264,15 @@ def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     may_answer = may_answer_check(user, check) and check.answered_at is None
     form = case_forms.CheckAnswerForm(request.POST if request.method == "POST" else None)
     status = 200
-    stale, kept = "", []
-    if request.method == "POST" and not may_answer_check(user, check):
-        raise PermissionDenied("This check is not yours to answer.")
-    if request.method == "POST" and not may_answer:
-        # Answered by someone else from the agency while this page was open.
-        stale, status = "This check was answered while your page was open. Nothing was changed.", 409
-        kept = posted_texts(request)
+    stale, kept = _done_meanwhile(
+        request,
+        theirs=may_answer_check(user, check),
+        still_open=check.answered_at is None,
+        refused="This check is not yours to answer.",
+        done="This check was answered while your page was open. Nothing was changed.",
+    )
+    if stale:
+        status = 409
     elif request.method == "POST":
         done, refusal = _run(
             form,
@@ -297,13 +314,15 @@ def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     may_resolve = may_resolve_escalation(user, escalation) and escalation.resolved_at is None
     form = case_forms.ResolveForm(request.POST if request.method == "POST" else None)
     status = 200
-    stale, kept = "", []
-    if request.method == "POST" and not may_resolve_escalation(user, escalation):
-        raise PermissionDenied("Only a service manager of the agencies involved resolves this escalation.")
-    if request.method == "POST" and not may_resolve:
-        # Resolved by the other agency's service manager while this page was open.
-        stale, status = "This escalation was resolved while your page was open. Nothing was changed.", 409
-        kept = posted_texts(request)
+    stale, kept = _done_meanwhile(
+        request,
+        theirs=may_resolve_escalation(user, escalation),
+        still_open=escalation.resolved_at is None,
+        refused="Only a service manager of the agencies involved resolves this escalation.",
+        done="This escalation was resolved while your page was open. Nothing was changed.",
+    )
+    if stale:
+        status = 409
     elif request.method == "POST":
         done, refusal = _run(
             form,

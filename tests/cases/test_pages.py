@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from evolve.accounts.models import User
+from evolve.accounts.models import Agency, User
 from evolve.audit.models import AccessLogEntry
 from evolve.cases import selectors as case_selectors
 from evolve.cases import views as case_views
@@ -459,3 +459,30 @@ def test_an_escalation_resolved_while_the_other_manager_wrote_gives_the_rational
     assert "Police must be in the room." in page
     escalation.refresh_from_db()
     assert escalation.resolved_by == crew["csm"]
+
+
+def test_a_check_answered_by_a_colleague_meanwhile_gives_the_answer_back(
+    crew: dict[str, User], waiting: Referral, police: Agency, sign_in: Callable[[User], Client]
+) -> None:
+    """The detective sergeant answers for the police while the officer asked is still typing."""
+    from datetime import timedelta
+
+    from evolve.cases.models import AgencyCheck
+    from evolve.cases.services import agency_check_answer, agency_check_request
+
+    check = agency_check_request(
+        referral=waiting, by=crew["tm"], agency=police, owner=crew["officer"], due_at=timezone.now() + timedelta(1)
+    )
+    agency_check_answer(check=check, by=crew["ds"], holds_information=False, answer="Nothing held.")
+    url = reverse("cases:check-detail", args=[check.public_id])
+
+    response = sign_in(crew["officer"]).post(
+        url, {"holds_information": "True", "answer": "Stopped in a car with two older males in May."}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "This check was answered while your page was open. Nothing was changed." in page
+    assert "Stopped in a car with two older males in May." in page
+    assert AgencyCheck.objects.get(pk=check.pk).answer == "Nothing held."
+    assert sign_in(crew["nurse"]).post(url, {"holds_information": "False", "answer": "x"}).status_code in (403, 404)

@@ -26,6 +26,7 @@ from evolve.celery import app
 from evolve.notifications.models import Notification
 from referrals.models import Referral
 from tests.celery_worker import celery_worker
+from tests.referrals.test_pages import FORM as REFERRAL_FORM
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("published_catalogue")]
 
@@ -73,16 +74,7 @@ def own_redis(tmp_path: Path, settings: Any) -> Iterator[RedisServer]:
     server.stop()
 
 
-FORM = {
-    "child_first_name": "Poppy",
-    "child_last_name": "Lomax",
-    "child_date_of_birth_0": "3",
-    "child_date_of_birth_1": "4",
-    "child_date_of_birth_2": "2012",
-    "concern": "She told a teacher an older man buys her vodka.",
-    "urgency": "urgent",
-    "consent": "given",
-}
+FORM = {**REFERRAL_FORM, "urgency": "urgent"}
 
 
 def test_a_referral_sent_while_redis_is_down_is_saved_and_its_email_goes_once_redis_is_back(
