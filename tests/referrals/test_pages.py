@@ -194,10 +194,11 @@ def test_a_stale_page_is_refused_and_keeps_the_text(
     sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
 ) -> None:
     referral = at_stage("logged")
-    client = sign_in(people["triage"])
+    # Two sessions (two people, or one person in two windows) open the same referral at the same version.
+    first, second = sign_in(people["triage"]), sign_in(people["triage"])
     url = reverse("referrals:referral-action", args=[referral.public_id, "screen"])
-    assert client.post(url, {"notes": "First look.", "version": str(referral.version)}).status_code == 302
-    response = client.post(url, {"notes": "My own notes", "version": str(referral.version)})
+    assert first.post(url, {"notes": "First look.", "version": str(referral.version)}).status_code == 302
+    response = second.post(url, {"notes": "My own notes", "version": str(referral.version)})
     page = response.content.decode()
     assert response.status_code == 409
     assert "Nothing was changed" in page and "My own notes" in page
