@@ -275,11 +275,8 @@ class AssessmentInputSerializer(serializers.Serializer):
 class ReviewInputSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, max_length=TEXT, help_text="What you checked, what to follow up")
     version = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        default=None,
         min_value=1,
-        help_text="The assessment's version this is based on: a 409 if someone has changed it since",
+        help_text="The assessment's version this is based on (required): a 409 if someone has changed it since",
     )
 
 

@@ -288,8 +288,10 @@ def test_the_team_manager_reviews_an_assessment_once(
     assert review["reviewed_at"] and response.json()["version"] == 2
     assert client.get(reverse("api-risk-oversight")).json() == []
 
-    again = _review(client, assessment, comment="Again.")
+    again = _review(client, assessment, comment="Again.", version=2)
     assert again.status_code == 409 and "already been reviewed" in again.json()["detail"]
+    unversioned = _review(client, assessment, comment="Again, without saying what I saw.")
+    assert unversioned.status_code == 400 and "version" in unversioned.json()
     assessment.refresh_from_db()
     assert assessment.review_comment == "Checked the police missing records." and assessment.version == 2
 
@@ -299,7 +301,7 @@ def test_a_review_without_a_comment_or_on_a_stale_version_changes_nothing(
 ) -> None:
     assessment = assess(ra_case.child, crew["practitioner"])
     client = sign_in(crew["tm"])
-    blank = _review(client, assessment, comment="  ")
+    blank = _review(client, assessment, comment="  ", version=1)
     assert blank.status_code == 400 and "comment" in blank.json()
     stale = _review(client, assessment, comment="Checked.", version=7)
     assert stale.status_code == 409 and stale.json()["version"] == 1
