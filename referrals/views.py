@@ -415,7 +415,8 @@ def referral_clock(request: HttpRequest, public_id: str, deadline_id: int, verb:
             messages.success(request, "Clock restarted")
     except (ValidationError, TransitionRefused) as refusal:
         text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
-        return _detail(request, user, referral, _action_forms(user, referral), status=409, refusal=text)
+        forms_now = _action_forms(user, referral)
+        return _detail(request, user, referral, forms_now, status=409, refusal=text, kept=posted_texts(request))
     return redirect("referrals:referral-detail", public_id=referral.public_id)
 
 

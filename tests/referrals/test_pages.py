@@ -296,3 +296,26 @@ def test_a_case_holder_refers_a_child_they_hold_straight_to_evolve(
     assert (referral.state, referral.child) == (State.CO_ALLOCATED, child)
     assert Deadline.objects.filter(subject_type="referral", subject_id=referral.pk, kind="notification").exists()
     assert sign_in(people["teacher"]).get(reverse("referrals:referral-start-cse")).status_code == 403
+
+
+def test_a_clock_paused_by_someone_else_meanwhile_gives_the_reason_back(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    from evolve.clock.models import Deadline
+    from referrals.services import referral_clock_pause
+
+    referral = at_stage("with_mash")
+    clock = Deadline.objects.get(subject_type="referral", subject_id=referral.pk)
+    referral_clock_pause(referral=referral, by=people["mash"], deadline_id=clock.pk, reason="Child in hospital.")
+
+    response = sign_in(people["mash"]).post(
+        reverse("referrals:referral-clock", args=[referral.public_id, clock.pk, "pause"]),
+        {"reason": "Family asked to wait until Monday."},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 409 and "The clock is already paused" in page
+    kept = page[page.index('data-testid="kept-text"') :]
+    assert "Family asked to wait until Monday." in kept[: kept.index("</div>")]
+    clock.refresh_from_db()
+    assert clock.pause_reason == "Child in hospital."
