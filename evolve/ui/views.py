@@ -73,6 +73,6 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
             status=503,
         )
     else:
-        response = HttpResponse(get_template("503.html").render({}), status=503)
+        response = HttpResponse(get_template("503.html").render({"service_name": "Evolve"}), status=503)
     response["Retry-After"] = "30"
     return response

@@ -160,6 +160,7 @@ def test_a_database_restart_gives_a_clear_error_saves_nothing_and_the_app_reconn
 
     assert refused.status == 503 and refused.headers["Retry-After"] == "30"
     assert "Sorry, the service is unavailable" in refused.body and "Nothing you sent was saved" in refused.body
+    assert 'app-header__service-name">Evolve</a>' in refused.body  # the page in the house style, without the database
     assert api.status == 503 and "cannot reach its database" in json.loads(api.body)["detail"]
 
     # The same gunicorn, never restarted, reconnects: the page opens and the same request now saves, once.
