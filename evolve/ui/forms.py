@@ -52,7 +52,7 @@ class DateField(forms.MultiValueField):
             raise forms.ValidationError(f"{self.label_text} must be a real date", code="invalid")
         try:
             return date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError:
+        except (ValueError, OverflowError):  # day 2147483648 overflows before it is found not to be a day
             raise forms.ValidationError(f"{self.label_text} must be a real date", code="invalid") from None
 
     def compress(self, data_list: list[Any]) -> Any:  # clean() above does the work

@@ -45,6 +45,7 @@ def _post(client: Client, **changes: str) -> str:
         ),
         ({"date_of_birth_2": ""}, "Date of birth must include a year"),
         ({"date_of_birth_2": "12"}, "Date of birth must be a real date"),
+        ({"date_of_birth_0": "2147483648"}, "Date of birth must be a real date"),  # was a 500 (OverflowError)
         (
             {"estimated_age": "fourteen", "date_of_birth_0": "", "date_of_birth_1": "", "date_of_birth_2": ""},
             "Estimated age must be a whole number, like 14",

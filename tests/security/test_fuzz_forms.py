@@ -1,0 +1,162 @@
+"""Hostile input to every form (issue 10): hypothesis fills each form of the service with what a careless paste, a
+hurried hand or an attacker sends (control characters, NULs, right-to-left marks, digits from other scripts, numbers
+far too big, dates that do not exist, text far too long) and validating it must never raise: a form says what is
+wrong, it never answers 500. Forms are found by walking every form module, so a new form is fuzzed without being
+listed; one whose constructor needs something this test cannot give fails until CONSTRUCTION says how.
+
+Whether a refused post changes nothing is the views' part, tested with each page (and the API's by
+tests/security/test_fuzz_api.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django import forms
+from django.test import RequestFactory
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evolve.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+FORM_MODULES = [
+    "dataprotection.forms",
+    "evolve.accounts.forms",
+    "evolve.cases.forms",
+    "evolve.cases.quality_forms",
+    "evolve.people.forms",
+    "evolve.ui.forms",
+    "mapping.forms",
+    "mapping.pursuit_forms",
+    "meetings.forms",
+    "referrals.forms",
+    "reporting.forms",
+    "risk.forms",
+]
+
+# What a form's own keyword arguments are given: empty choices, no agency. The fields still validate what is posted.
+CONSTRUCTION: dict[str, Any] = {
+    "indicator_choices": [],
+    "child_choices": [],
+    "team_choices": [],
+    "audits": [],
+    "auditors": [],
+    "groups": [],
+    "agencies": [],
+    "kind": "person",
+    "agency": None,
+    "options": {},
+    "locations": [],
+    "involved": [],
+    "user": User(username="fuzzed-user", email="fuzzed@evolve.invalid"),  # never saved
+}
+
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "\u202e\u202d",
+            "٣١",  # Arabic-Indic digits: str.isdigit() says yes
+            "²",
+            "9" * 40,
+            "-1",
+            "0",
+            "1e309",
+            "NaN",
+            "2024-02-30",
+            "2024",
+            "0000",
+            "1900",
+            "1",
+            "12",
+            "31",
+            "13",
+            "10000",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "x" * 20_000,
+            "00000000-0000-0000-0000-000000000000",
+            "True",
+            "on",
+        ]
+    ),
+)
+
+
+# A date's day, month and year boxes: numbers of every size (the year must have four digits to get as far as
+# making a date), as well as the hostile text.
+NUMBERISH = st.one_of(st.integers(min_value=-5, max_value=10**30).map(str), HOSTILE_TEXT)
+
+
+def _form_classes() -> Iterator[type[forms.Form]]:
+    seen: set[type[forms.Form]] = set()
+    for name in FORM_MODULES:
+        module = importlib.import_module(name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, forms.BaseForm) and value.__module__ == name and value not in seen:
+                seen.add(value)
+                yield value
+
+
+FORMS = sorted(_form_classes(), key=lambda form: f"{form.__module__}.{form.__name__}")
+
+
+def _build(form_class: type[forms.Form], data: MultiValueDict[str, Any] | None) -> forms.Form:
+    """The form with what its constructors (its own and its bases', which take the rest through **kwargs) ask for: a
+    request or a user first when a base takes one positionally, as Django's password forms do."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for klass in form_class.__mro__:
+        if "__init__" not in vars(klass) or klass is forms.BaseForm:
+            continue
+        for name, parameter in inspect.signature(klass.__init__).parameters.items():
+            positional = parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+            if name == "request" and positional and not args:
+                args.append(RequestFactory().post("/"))
+            elif name == "user" and positional and not args:
+                args.append(CONSTRUCTION["user"])
+            elif name in CONSTRUCTION and not positional:
+                kwargs.setdefault(name, CONSTRUCTION[name])
+    return form_class(*args, data=data, **kwargs)
+
+
+def _names(form: forms.Form) -> dict[str, st.SearchStrategy[str]]:
+    """Every name a browser would post for the form's fields (a date's day, month and year boxes each), with what to
+    fill it with."""
+    names: dict[str, st.SearchStrategy[str]] = {}
+    for bound in form:
+        widget = bound.field.widget
+        if isinstance(widget, forms.MultiWidget):
+            names.update({bound.html_name + suffix: NUMBERISH for suffix in widget.widgets_names})
+        else:
+            names[bound.html_name] = HOSTILE_TEXT
+    return names
+
+
+def test_every_form_module_is_fuzzed() -> None:
+    assert len(FORMS) > 60, [form.__name__ for form in FORMS]
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_input_is_refused_or_accepted_never_an_error(form_class: type[forms.Form], data: Any) -> None:
+    names = _names(_build(form_class, None))
+    # As a browser posts: each name once, sometimes more than once (a checkbox list, or a tampered form).
+    posted = MultiValueDict({name: data.draw(st.lists(kind, min_size=1, max_size=3)) for name, kind in names.items()})
+    form = _build(form_class, posted)
+    assert form.is_valid() in (True, False)
+    if not form.is_valid():
+        assert form.errors  # refused with a message, not silently
