@@ -170,10 +170,16 @@ def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
     ] + [f"{table}: not in the backup" for table in sorted(set(found) - set(expected))]
 
 
-def restore(*, folder: Path, database: str | None = None) -> Restored:
-    """Restore the backup in `folder` into `database` (the configured one if None) and the private storage."""
+def restore(*, folder: Path, database: str | None = None, files: bool | None = None) -> Restored:
+    """Restore the backup in `folder` into `database` (the configured one if None) and, when `files` (by default only
+    when restoring into the configured database: a rehearsal into another must not touch the live files), the
+    private storage. Everything is checked before anything live changes."""
     manifest = json.loads((folder / MANIFEST).read_text())
-    target = database or settings.DATABASES["default"]["NAME"]
+    configured = settings.DATABASES["default"]["NAME"]
+    target = database or configured
+    with_files = target == configured if files is None else files
+    if with_files:
+        _check_files(folder, manifest["files"])  # the whole archive, before a single stored file is touched
     stamp = datetime.now(tz=UTC).strftime("%Y%m%d%H%M%S")
     incoming = f"{target}_restoring_{stamp}"
     connection.close()  # this process's own connection must not hold the database being replaced
@@ -185,36 +191,71 @@ def restore(*, folder: Path, database: str | None = None) -> Restored:
                 problems = _differences(manifest["tables"], table_checksums(cursor))
             if problems:
                 raise BackupError("The restored database does not match the backup:\n" + "\n".join(problems))
+            replaced = _swap(maintenance, target=target, incoming=incoming, stamp=stamp)
         except BaseException:
             maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(incoming)))
             raise
-        files = _restore_files(folder, manifest["files"])
-        replaced = None
-        if _exists(maintenance, target):
-            replaced = f"{target}_replaced_{stamp}"
-            maintenance.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [target],
-            )
-            maintenance.execute(
-                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(target), sql.Identifier(replaced))
-            )
-        maintenance.execute(
-            sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(incoming), sql.Identifier(target))
-        )
+    restored_files = _restore_files(folder, manifest["files"]) if with_files else 0
     tables = manifest["tables"]
     return Restored(
         database=target,
         replaced=replaced,
         tables=len(tables),
         rows=sum(table["rows"] for table in tables.values()),
-        files=files,
+        files=restored_files,
     )
 
 
+def _swap(maintenance: psycopg.Connection[Any], *, target: str, incoming: str, stamp: str) -> str | None:
+    """Give `incoming` the name `target`, keeping the database it replaces under another name. New connections to the
+    target are refused first (the app's and the workers' would otherwise reconnect at once and block the rename);
+    if the second rename fails, the first is undone, so the configured name always names a whole database."""
+    if not _exists(maintenance, target):
+        _rename(maintenance, incoming, target)
+        return None
+    replaced = f"{target}_replaced_{stamp}"
+    maintenance.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(target)))
+    try:
+        maintenance.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [target],
+        )
+        _rename(maintenance, target, replaced)
+    finally:
+        kept = replaced if _exists(maintenance, replaced) else target
+        maintenance.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(kept)))
+    try:
+        _rename(maintenance, incoming, target)
+    except BaseException:
+        _rename(maintenance, replaced, target)
+        raise
+    return replaced
+
+
+def _rename(maintenance: psycopg.Connection[Any], old: str, new: str) -> None:
+    maintenance.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new)))
+
+
+def _check_files(folder: Path, expected: dict[str, str]) -> None:
+    """Every file the manifest lists is in the archive, nothing else is, and each matches its SHA-256."""
+    with tarfile.open(folder / FILES, "r") as archive:
+        found: set[str] = set()
+        for member in archive.getmembers():
+            if member.name not in expected or not member.isfile():
+                raise BackupError(f"{FILES} holds {member.name!r}, which the manifest does not list")
+            extracted = archive.extractfile(member)
+            assert extracted is not None
+            if hashlib.sha256(extracted.read()).hexdigest() != expected[member.name]:
+                raise BackupError(f"{member.name}: its checksum does not match the manifest")
+            found.add(member.name)
+    missing = sorted(set(expected) - found)
+    if missing:
+        raise BackupError(f"{FILES} lacks files the manifest lists: {', '.join(missing[:10])}")
+
+
 def _restore_files(folder: Path, expected: dict[str, str]) -> int:
-    """Write every file back under its own name, check each against its SHA-256, and remove the files the backup did
-    not hold."""
+    """Write every file back under its own name (the archive was checked whole by `_check_files`), check each again as
+    written, and remove the files the backup did not hold."""
     storage = _storage()
     with tarfile.open(folder / FILES, "r") as archive:
         for member in archive.getmembers():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
-from evolve.backups.archive import MANIFEST, _params, table_checksums
+from evolve.backups.archive import FILES, MANIFEST, _params, table_checksums
 from evolve.people.models import Child
 from tests.factories import ChildFactory, UserFactory
 
@@ -107,7 +108,7 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(
 
     fresh = f"{source}_restored"
     databases_made.append(fresh)
-    call_command("restore", str(folder), database=fresh)
+    call_command("restore", str(folder), database=fresh, files=True)
 
     restored = _checksums(fresh)
     assert restored == manifest["tables"]
@@ -161,3 +162,40 @@ def test_a_restore_over_a_database_keeps_the_one_it_replaced(
     assert replaced.startswith(f"{target}_replaced_")
     assert "written_before" in _checksums(replaced)
     assert Child.objects.count() == 2  # the test's own database is untouched, and this process reconnects
+
+
+def test_a_rehearsal_into_another_database_leaves_the_live_files_alone(
+    stored: dict[str, bytes], tmp_path: Path, databases_made: list[str]
+) -> None:
+    call_command("backup", into=tmp_path / "backups")
+    (folder,) = (tmp_path / "backups").iterdir()
+    storages["private"].save("attachments/uploaded-after.pdf", ContentFile(b"%PDF-1.7 sent after the backup"))
+
+    rehearsal = f"{connection.settings_dict['NAME']}_rehearsal"
+    databases_made.append(rehearsal)
+    call_command("restore", str(folder), database=rehearsal)
+
+    assert _checksums(rehearsal) == json.loads((folder / MANIFEST).read_text())["tables"]
+    assert _stored_now() == {**stored, "attachments/uploaded-after.pdf": b"%PDF-1.7 sent after the backup"}
+
+
+def test_an_archive_missing_a_file_is_refused_before_anything_changes(
+    stored: dict[str, bytes], tmp_path: Path, databases_made: list[str]
+) -> None:
+    call_command("backup", into=tmp_path / "backups")
+    (folder,) = (tmp_path / "backups").iterdir()
+    with tarfile.open(folder / FILES, "r") as archive:
+        kept = [(member, archive.extractfile(member).read()) for member in archive.getmembers()]  # type: ignore[union-attr]
+    with tarfile.open(folder / FILES, "w") as archive:  # the tar cut short: one file lost
+        for member, content in kept[1:]:
+            archive.addfile(member, io.BytesIO(content))
+    storages["private"].save("reports/later.csv", ContentFile(b"made after the backup"))
+    target = f"{connection.settings_dict['NAME']}_cut_short"
+    databases_made.append(target)
+
+    with pytest.raises(CommandError, match="lacks files the manifest lists"):
+        call_command("restore", str(folder), database=target, files=True)
+
+    with _maintenance() as maintenance:
+        assert not maintenance.execute("SELECT 1 FROM pg_database WHERE datname LIKE %s", [f"{target}%"]).fetchall()
+    assert "reports/later.csv" in _stored_now()

@@ -21,11 +21,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("backup", nargs="?", type=Path, help="the backup's folder (default: the newest)")
         parser.add_argument("--database", default=None, help="restore into this database instead of the configured")
+        parser.add_argument(
+            "--files",
+            action="store_true",
+            help="restore the stored files too when restoring into another database (a rehearsal leaves them alone)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             folder = options["backup"] or latest(Path(settings.BACKUP_DIR))
-            done = restore(folder=folder, database=options["database"])
+            done = restore(folder=folder, database=options["database"], files=True if options["files"] else None)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
