@@ -48,7 +48,7 @@ def child_row_rule(user: User, prefix: str = "") -> Q:
     """`ChildPolicy`'s rule as a condition on each row's child, reached through `prefix` ("child__" from a mapping
     entity), for a query already narrowed to a handful of rows: the scope's subquery would first build every child
     the user may see. Tested to agree with the gate for every role (tests/mapping/test_permissions.py)."""
-    if user.has_role(Role.GOVERNANCE):
+    if not user.is_active or user.has_role(Role.GOVERNANCE):  # as the gate refuses an inactive user outright
         return Q(pk__in=[])
     allowed = Q(**{f"{prefix}pk__in": granted_child_ids(user=user)})
     if user.has_role(*FRONT_DOOR_ROLES):

@@ -66,6 +66,9 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+MAX_SEARCH_PAGE = 10_000
+
+
 @dataclass(frozen=True)
 class BestMatches:
     """A page of a name search's best matches, without counting every match: a common surname misspelt matches
@@ -83,6 +86,8 @@ class BestMatches:
         try:
             page = max(1, int(number or 1))
         except ValueError:
+            page = 1
+        if page > MAX_SEARCH_PAGE:  # an offset past bigint is a database error; nobody pages that far
             page = 1
         start = (page - 1) * size
         rows = list(children[start : start + size + 1])

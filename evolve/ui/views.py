@@ -54,12 +54,23 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", status=404)
 
 
-# What psycopg raises when the database is restarting, failing over or out of connections (Django wraps it).
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+# PostgreSQL's own codes for a lost or refused connection (class 08; shut down by an administrator, a crash or a
+# restart; too many connections). A deadlock or a cancelled statement is an OperationalError too, but the database
+# answered: that is a 500, and what was saved is not known to be nothing.
+CONNECTION_LOST_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    state = getattr(error.__cause__, "sqlstate", None)
+    return state is None or state.startswith("08") or state in CONNECTION_LOST_STATES
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+    if database_unreachable(sys.exc_info()[1]):
         return database_unavailable(request)
     return render(request, "500.html", status=500)
 

@@ -239,6 +239,7 @@ def test_a_search_matching_more_than_a_page_shows_the_best_first_without_countin
     assert "Showing 3 to 3, best first</span>" in second_page and "more match" not in second_page
     assert second_page.count("Brennan</a>") == 1
     assert client.get(url, {"q": "Brenan", "page": "9"}).content.decode().count("Brennan</a>") == 2  # stale link
+    assert client.get(url, {"q": "Brenan", "page": "9" * 30}).status_code == 200  # an OFFSET past bigint: page 1
 
     ChildFactory.create(first_name="Ottoline", last_name="Quarrie", open_to_team=team)
     one = client.get(url, {"q": "Ottoline Quarrie"}).content.decode()
