@@ -320,7 +320,8 @@ def test_the_case_notes_come_a_page_at_a_time_newest_first_with_how_many_in_all(
     assert "3 notes; showing 1 to 2, newest first." in first
     shown = notes_shown(first)
     assert shown.index("Visit number 3.") < shown.index("Visit number 2.") and "Visit number 1." not in shown
-    assert 'href="?page=2"' in first
+    case_url = reverse("cases:case-detail", args=[case.public_id])
+    assert f'href="{case_url}?page=2"' in first  # the case's own address: the page is also shown after a refused post
 
     second = client.get(url, {"page": 2}).content.decode()
     assert "showing 3 to 3" in second
@@ -328,7 +329,7 @@ def test_the_case_notes_come_a_page_at_a_time_newest_first_with_how_many_in_all(
 
     searched = client.get(url, {"q": "number", "page": "2"}).content.decode()
     assert "3 notes match “number”; showing 3 to 3" in searched
-    assert 'href="?q=number&amp;page=1"' in searched  # the search is kept from page to page
+    assert f'href="{case_url}?q=number&amp;page=1"' in searched  # the search is kept from page to page
 
 
 def test_the_daily_review_says_when_a_list_holds_more_than_it_shows(
