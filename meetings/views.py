@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evolve.access import gate
 from evolve.accounts.models import User
+from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.cases.selectors import (
@@ -406,11 +407,17 @@ def item_action(request: HttpRequest, public_id: str, item_id: str, action: str)
         return redirect("meetings:meeting-detail", public_id=item.meeting.public_id)
     available = _item_forms(user, item)
     if action not in available:
-        if not may_run(user, item.meeting.team_id):
-            raise PermissionDenied("The team manager and the detective sergeant record the team's meetings.")
+        if action == "outcome":  # the escalated-to agency's service managers, usually outside the team
+            theirs = user.has_role(Role.SERVICE_MANAGER) and user.agency_id == item.escalated_to_agency_id
+        else:
+            theirs = may_run(user, item.meeting.team_id)
+        if not theirs:
+            raise PermissionDenied("That change to this meeting is not yours to make.")
         # The meeting was closed (or the step taken) while this page was open: say so, and give the text back.
         refusal = "That change cannot be made to this meeting now: it changed since your page was shown."
-        if item.meeting.is_closed:
+        if action == "outcome":
+            refusal = "The escalation's outcome was recorded while your page was open. Nothing was changed."
+        elif item.meeting.is_closed:
             refusal = (
                 "The meeting was closed while your page was open. Nothing was changed: add what you wrote to the"
                 " meeting as an amendment."

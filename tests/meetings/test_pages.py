@@ -271,3 +271,33 @@ def test_a_risk_review_past_its_date_shows_on_the_daily_review_and_caseloads(
     queue = sign_in(crew["ds"]).get(reverse("cases:review-queue")).content.decode()
     assert 'data-testid="reviews-overdue"' in queue and "Maisie Fenwick" in queue
     assert sign_in(crew["practitioner"]).get(reverse("cases:review-queue")).status_code == 200
+
+
+def test_an_escalation_outcome_recorded_meanwhile_gives_the_managers_text_back(
+    sign_in: SignIn, crew: dict[str, User], held: Meeting, police: Agency
+) -> None:
+    """The escalated-to agency's service manager is outside the team: refused as stale (409), not as a stranger."""
+    from meetings.services import escalation_outcome_record
+
+    item = AgendaItem.objects.get(meeting=held)
+    item = item_record(
+        item=item,
+        by=crew["tm"],
+        based_on_version=item.version,
+        discussion="Police and children's services disagree.",
+        disagreement="Police want a strategy discussion now.",
+        escalate_to=police,
+    )
+    escalation_outcome_record(item=item, by=crew["di"], outcome="Held a strategy discussion.")
+    url = _url("item-action", held.public_id, item.public_id, "outcome")
+
+    response = sign_in(crew["di"]).post(url, {"outcome": "Agreed with the DS: strategy discussion tomorrow."})
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "The escalation&#x27;s outcome was recorded while your page was open" in html
+    kept = html[html.index('data-testid="kept-text"') :]
+    assert "Agreed with the DS: strategy discussion tomorrow." in kept[: kept.index("</div>")]
+    item.refresh_from_db()
+    assert item.escalation_outcome == "Held a strategy discussion."
+    assert sign_in(crew["csm"]).post(url, {"outcome": "Not my agency's."}).status_code in (403, 404)
