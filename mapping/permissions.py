@@ -77,26 +77,30 @@ def entity_among(ids: list[int]) -> RawSQL:
     return RawSQL('"mapping_entity"."id" = ANY(%s)', (ids,), output_field=BooleanField())
 
 
+def _visible_rows(user: User, ids: Iterable[int], *fields: str) -> list[tuple[Any, ...]]:
+    """`fields` of those of these records the user may see: the gate's rule checked row by row, through the primary
+    key (the ids sent as one array)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(Entity.objects.filter(entity_among(ids), _entity_rule(user)).values_list(*fields))
+
+
 def visible_entity_kinds(user: User, ids: Iterable[int]) -> dict[int, str]:
     """Which of these records the user may see (a network's next hop, the ends of a period's links), each with its
-    kind: the gate's rule checked row by row, through the primary key. Tested to agree with the gate for every role
-    and kind of record."""
-    return {pk: kind for pk, (kind, _) in visible_entity_labels(user, ids).items()}
+    kind. Tested to agree with the gate for every role and kind of record."""
+    return dict(_visible_rows(user, ids, "pk", "kind"))
 
 
 def visible_entity_labels(user: User, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """`visible_entity_kinds` with each record's own label (blank for a child's record: the child's name is not
     in it), for a list that names the records it counts."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    rows = Entity.objects.filter(entity_among(ids), _entity_rule(user)).values_list("pk", "kind", "label")
-    return {pk: (kind, label) for pk, kind, label in rows}
+    return {pk: (kind, label) for pk, kind, label in _visible_rows(user, ids, "pk", "kind", "label")}
 
 
 def visible_entity_ids(user: User, ids: Iterable[int]) -> set[int]:
-    """Which of these records the user may see."""
-    return set(visible_entity_kinds(user, ids))
+    """Which of these records the user may see (the network walk's next hop: ids only)."""
+    return {pk for (pk,) in _visible_rows(user, ids, "pk")}
 
 
 def link_own_scope(user: User) -> Q:
