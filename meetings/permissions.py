@@ -71,13 +71,13 @@ def may_see_full_minutes(user: User, meeting: Meeting) -> bool:
     return user.is_team_member and user.team_id == meeting.team_id
 
 
+def escalation_manager(user: User, item: AgendaItem) -> bool:
+    """A service manager of the agency the item was escalated to: the one whose step the outcome is."""
+    return user.has_role(Role.SERVICE_MANAGER) and user.agency_id == item.escalated_to_agency_id
+
+
 def may_resolve_escalation(user: User, item: AgendaItem) -> bool:
-    return (
-        item.escalated_at is not None
-        and item.escalation_resolved_at is None
-        and user.has_role(Role.SERVICE_MANAGER)
-        and user.agency_id == item.escalated_to_agency_id
-    )
+    return item.escalated_at is not None and item.escalation_resolved_at is None and escalation_manager(user, item)
 
 
 def may_complete_action(user: User, action: Action) -> bool:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evolve.access import gate
 from evolve.accounts.models import User
-from evolve.accounts.roles import Role
 from evolve.audit.auditor import record_access
 from evolve.audit.models import AccessAction
 from evolve.cases.selectors import (
@@ -37,6 +36,7 @@ from meetings import forms as meeting_forms
 from meetings.minutes import render_pdf
 from meetings.models import AgendaItem, Meeting, MeetingKind
 from meetings.permissions import (
+    escalation_manager,
     may_close,
     may_complete_action,
     may_resolve_escalation,
@@ -407,10 +407,8 @@ def item_action(request: HttpRequest, public_id: str, item_id: str, action: str)
         return redirect("meetings:meeting-detail", public_id=item.meeting.public_id)
     available = _item_forms(user, item)
     if action not in available:
-        if action == "outcome":  # the escalated-to agency's service managers, usually outside the team
-            theirs = user.has_role(Role.SERVICE_MANAGER) and user.agency_id == item.escalated_to_agency_id
-        else:
-            theirs = may_run(user, item.meeting.team_id)
+        # The outcome is the escalated-to agency's service managers' step (usually outside the team); the rest run it.
+        theirs = escalation_manager(user, item) if action == "outcome" else may_run(user, item.meeting.team_id)
         if not theirs:
             raise PermissionDenied("That change to this meeting is not yours to make.")
         # The meeting was closed (or the step taken) while this page was open: say so, and give the text back.

@@ -261,12 +261,13 @@ def check_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _user(request)
     check = check_get_for_user(user=user, public_id=public_id)
     referral = check_referral(check=check)
-    may_answer = may_answer_check(user, check) and check.answered_at is None
+    theirs = may_answer_check(user, check)
+    may_answer = theirs and check.answered_at is None
     form = case_forms.CheckAnswerForm(request.POST if request.method == "POST" else None)
     status = 200
     stale, kept = _done_meanwhile(
         request,
-        theirs=may_answer_check(user, check),
+        theirs=theirs,
         still_open=check.answered_at is None,
         refused="This check is not yours to answer.",
         done="This check was answered while your page was open. Nothing was changed.",
@@ -311,12 +312,13 @@ def escalation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _user(request)
     escalation = escalation_get_for_user(user=user, public_id=public_id)
     referral = escalation_referral(user=user, escalation=escalation)
-    may_resolve = may_resolve_escalation(user, escalation) and escalation.resolved_at is None
+    theirs = may_resolve_escalation(user, escalation)
+    may_resolve = theirs and escalation.resolved_at is None
     form = case_forms.ResolveForm(request.POST if request.method == "POST" else None)
     status = 200
     stale, kept = _done_meanwhile(
         request,
-        theirs=may_resolve_escalation(user, escalation),
+        theirs=theirs,
         still_open=escalation.resolved_at is None,
         refused="Only a service manager of the agencies involved resolves this escalation.",
         done="This escalation was resolved while your page was open. Nothing was changed.",
