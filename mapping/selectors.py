@@ -331,8 +331,7 @@ def hotspots(*, user: User, since: date, until: date) -> list[Hotspot]:
     through their own index), the records the period's episodes involved, which of the records at the links' ends and
     the episodes' records the user may see, with their kinds and labels (`visible_entity_labels`, through the primary
     key: the gate's scope as a subquery would first build every record the team may see, once for each end), then the
-    busiest places. A link
-    counts only when the user may see both its ends, as the gate shows links."""
+    busiest places. A link counts only when the user may see both its ends, as the gate shows links."""
     ends = list(
         Link.objects.filter(link_own_scope(user), links_in_period(since=since, until=until))
         .filter(child_place=True, withdrawn_at__isnull=True)
