@@ -314,6 +314,55 @@ def test_two_connections_writing_at_once_form_one_chain_in_id_order(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_writers_touching_the_two_chains_in_opposite_orders_do_not_deadlock(
+    social_worker: User, police_officer: User, children: list[Child]
+) -> None:
+    """A logs an access and then writes the chronology; B writes the chronology and then logs an access (a referral
+    step that records access afterwards). With each trigger taking only its own lock, A held the access log's and
+    waited for the chronology's while B held the chronology's and waited for the access log's: PostgreSQL killed one
+    ("deadlock detected") and its step was lost. The soak found it with fifty people at work."""
+    a_logged, b_chronicled = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer_a() -> None:
+        try:
+            with transaction.atomic():
+                log(social_worker, children[:1], what="A")
+                a_logged.set()
+                deadline = time.monotonic() + 10  # until B is either waiting for a lock or has written
+                while not b_chronicled.is_set() and _advisory_waiters() == 0 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                chronicle(social_worker, children[0], "A's step")
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def writer_b() -> None:
+        try:
+            a_logged.wait(10)
+            with transaction.atomic():
+                chronicle(police_officer, children[1], "B's step")
+                b_chronicled.set()
+                log(police_officer, children[1:], what="B")
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [], "one writer was rolled back"
+    assert sorted(AccessLogEntry.objects.values_list("what", flat=True)) == ["A", "B"]
+    assert list(ChronologyEntry.objects.order_by("id").values_list("summary", flat=True)) == ["A's step", "B's step"]
+    status, output = verify()
+    assert status == 0, output
+
+
+@pytest.mark.django_db(transaction=True)
 def test_many_writers_at_once_keep_both_chains_intact(
     social_worker: User, police_officer: User, children: list[Child]
 ) -> None:
