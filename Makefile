@@ -8,13 +8,14 @@ STAMPS := .make
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help run test lint types imports pytest check-deploy services system-deps assets db migrate demo clean backup restore \
-	bench seed-scale
+	bench soak seed-scale
 
 help:
 	@echo "make run   - install what is missing, migrate, load demo data, start web, worker and beat"
 	@echo "make test  - install what is missing, then lint, types, import contracts and the whole test suite"
 	@echo "make backup / make restore - the database and stored files to var/backups/ and back (checked)"
 	@echo "make bench - (by hand) build the scale data if missing and run the benchmarks into bench/RESULTS.md"
+	@echo "make soak  - (by hand) fifty people through the pathway for ten minutes; the result into bench/RESULTS.md"
 
 run: system-deps services $(STAMPS)/python $(STAMPS)/assets db
 	DJANGO_SETTINGS_MODULE=evolve.settings.local bin/run
@@ -46,6 +47,10 @@ restore: services $(STAMPS)/python
 bench: system-deps services $(STAMPS)/python $(STAMPS)/assets
 	@command -v wrk >/dev/null || bin/install-system-deps wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# By hand: fifty people through the referral pathway for ten minutes on a fresh database (bench/soak.py).
+soak: system-deps services $(STAMPS)/python $(STAMPS)/assets
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 seed-scale: services $(STAMPS)/python
 	$(PY) bench/scale_db.py $(SCALE_ARGS)

@@ -4,6 +4,8 @@ test (DATABASE_URL), so the load generator's own process stays small and never h
     prepare   backup codes for the bench's sign-ins, and the real records each page is measured on
     counts    the row counts of the main tables
     report    the monthly report (figures, PDF and CSV) built in-process, timed
+    codes     backup codes only (bench/soak.py, on its own database)
+    soak      every step bench/soak.py's pages confirmed, looked for in the database
 
 Each command prints one JSON document on stdout. Nothing here prints a child's name: targets are ids.
 """
@@ -16,6 +18,8 @@ import os
 import secrets
 import sys
 import time
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +239,88 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def codes(args: argparse.Namespace) -> dict[str, Any]:
+    return {"codes": backup_codes(usernames=args.users.split(","), count=args.codes)}
+
+
+# What each state the soak's pages confirmed must have left in the database.
+SOAK_STATES = {"submitted", "logged", "screened", "with_mash", "co_allocated"}
+
+
+def soak(args: argparse.Namespace) -> dict[str, Any]:
+    """Every referral, state, decision, case and note bench/soak.py was told was saved, found (or not) here."""
+    from evolve.cases.models import CaseNote, Decision, DecisionView
+    from evolve.notifications.models import Notification
+
+    ledger = json.loads(Path(args.ledger).read_text())
+    since = datetime.fromisoformat(args.since)
+    referrals = {str(r.public_id): r for r in Referral.objects.filter(created_at__gte=since).select_related("child")}
+    viewed = set(DecisionView.objects.filter(at__gte=since).values_list("referral__public_id", flat=True))
+    decisions = {
+        str(d.referral.public_id): d
+        for d in Decision.objects.filter(decided_at__gte=since).select_related("referral", "case", "referral__child")
+    }
+    notes = {
+        note.text.split(":", 1)[0]: str(note.case.public_id)
+        for note in CaseNote.objects.filter(written_at__gte=since, text__startswith="Soak note ").select_related("case")
+    }
+    lost: list[dict[str, str]] = []
+    confirmed = 0
+    for item in ledger:
+        referral = referrals.get(item["public_id"])
+        expected = item["state"]
+        found = referral.state if referral else "missing"
+        ok = referral is not None
+        if ok and expected in SOAK_STATES:
+            ok = referral.state == expected
+        if ok and expected in ("logged", "screened", "with_mash", "co_allocated", "one_view", "decided"):
+            # (the child is known only if the page after the step was read)
+            ok = referral.child is not None and str(referral.child.public_id) == (
+                item["child"] or str(referral.child.public_id)
+            )
+        if ok and expected == "one_view":
+            ok = uuid.UUID(item["public_id"]) in viewed
+        if ok and expected == "decided":
+            decision = decisions.get(item["public_id"])
+            ok = decision is not None and decision.case is not None and str(decision.case.public_id) == item["case"]
+            found = f"decision {'with case ' + str(decision.case.public_id) if decision and decision.case else 'none'}"
+        if ok and item["note"]:
+            ok = notes.get(item["note"]) == item["case"]
+            found = "note found" if ok else "note missing"
+        confirmed += _steps_confirmed(item)
+        if not ok:
+            lost.append({"referral": item["public_id"], "expected": expected, "found": found})
+    made = len(ledger)
+    cases_expected = sum(1 for item in ledger if item["case"])
+    notes_expected = sum(1 for item in ledger if item["note"])
+    notified = Notification.objects.filter(created_at__gte=since)
+    return {
+        "confirmed_steps": confirmed,
+        "lost": lost,
+        "referrals_made": made,
+        "referrals_found": len(referrals),
+        "cases_expected": cases_expected,
+        "cases_found": sum(1 for d in decisions.values() if d.case_id),
+        "notes_expected": notes_expected,
+        "notes_found": len(notes),
+        "count_matches": len(referrals) == made
+        and sum(1 for d in decisions.values() if d.case_id) == cases_expected
+        and len(notes) == notes_expected,
+        "notifications": notified.count(),
+        "notifications_unsent": notified.filter(email_wanted=True, emailed_at__isnull=True).count(),
+        "notifications_emailed": Notification.objects.filter(emailed_at__gte=since).count(),
+    }
+
+
+PATHWAY = ["draft", "submitted", "logged", "screened", "with_mash", "co_allocated", "one_view", "decided"]
+
+
+def _steps_confirmed(item: dict[str, str]) -> int:
+    """How many saves the pages confirmed for one referral: start, each step, the co-allocation's check, the note."""
+    reached = PATHWAY.index(item["state"]) + 1
+    return reached + (1 if reached > PATHWAY.index("with_mash") + 1 else 0) + (1 if item["note"] else 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -245,13 +331,19 @@ def main() -> None:
     prepare_parser.add_argument("--network-user", required=True)
     prepare_parser.add_argument("--referral-user", required=True)
     commands.add_parser("counts")
+    codes_parser = commands.add_parser("codes")
+    codes_parser.add_argument("--users", required=True)
+    codes_parser.add_argument("--codes", type=int, default=16)
+    soak_parser = commands.add_parser("soak")
+    soak_parser.add_argument("--ledger", required=True)
+    soak_parser.add_argument("--since", required=True)
     report_parser = commands.add_parser("report")
     report_parser.add_argument("--report-user", required=True)
     report_parser.add_argument("--year", type=int, default=0)
     report_parser.add_argument("--month", type=int, default=0)
     report_parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    handlers = {"prepare": prepare, "counts": counts, "report": report}
+    handlers = {"prepare": prepare, "counts": counts, "report": report, "codes": codes, "soak": soak}
     print(json.dumps(handlers[args.command](args)))
 
 

@@ -43,6 +43,7 @@ HOST = "127.0.0.1"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432"
 REDIS_DB = 12
 NOLOG_DATABASE = "evolve_h2_nolog"
+SOAK_START, SOAK_END = "<!-- soak:start -->", "<!-- soak:end -->"
 DEMO_PASSWORD = "evolve-demo-password"  # noqa: S105  # the demo logins' password (evolve/demo/data.py)
 
 # Targets from issue 9.
@@ -187,6 +188,7 @@ class Server:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = VAR_DIR / "gunicorn.log"
+        self.extra_env: dict[str, str] = {}  # settings a caller changes (bench/soak.py: its own Redis and mail)
 
     def start(self) -> None:
         command = [
@@ -208,7 +210,10 @@ class Server:
             "warning",
         ]
         self.process = subprocess.Popen(  # our own command line
-            command, cwd=BASE_DIR, env=server_environment(self.database, self.port), start_new_session=True
+            command,
+            cwd=BASE_DIR,
+            env={**server_environment(self.database, self.port), **self.extra_env},
+            start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -719,7 +724,12 @@ def write_results(path: Path, run: dict[str, Any]) -> None:
     if run.get("two_instances"):
         # bench/two_instances.py prints its own heading.
         lines += [run["two_instances"], ""]
-    path.write_text("\n".join(lines))
+    # The soak's section (bench/soak.py) is its own run's: kept as it was.
+    previous = path.read_text() if path.exists() else ""
+    soak = (
+        previous[previous.find(SOAK_START) : previous.find(SOAK_END) + len(SOAK_END)] if SOAK_START in previous else ""
+    )
+    path.write_text("\n".join(lines) + (f"\n{soak}\n" if soak else ""))
 
 
 def target_rows(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
