@@ -152,13 +152,22 @@ def deadline_meet(*, deadline: Deadline, at: datetime | None = None) -> Deadline
 
 
 @transaction.atomic
-def deadline_breach_reason_record(*, deadline: Deadline, by: User, reason: str) -> Deadline:
+def deadline_breach_reason_record(*, deadline: Deadline, by: User, reason: str, replacing: str = "") -> Deadline:
     """Record why a deadline was missed, for the manager's oversight and the statutory returns. Only for one that is
-    overdue now or was met late. Recording again replaces the reason (to correct it) and who gave it."""
+    overdue now or was met late. Recording again replaces the reason (to correct it) and who gave it, but only the
+    reason the person saw (`replacing`, empty for none): a reason someone else recorded meanwhile is not overwritten
+    unseen (code "stale", with their reason in the message)."""
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why the deadline was missed"})
     current = _locked(deadline)
+    if current.breach_reason != replacing.strip():
+        who = current.breach_reason_by.display_name if current.breach_reason_by else "Someone"
+        raise ValidationError(
+            f"{who} recorded why it was missed while you were writing: \u201c{current.breach_reason}\u201d."
+            " Nothing was changed; your reason is below",
+            code="stale",
+        )
     now = timezone.now()
     met_late = current.met_at is not None and current.met_at > current.due_at
     overdue = current.met_at is None and current.paused_at is None and now > current.due_at

@@ -227,6 +227,25 @@ def test_why_a_deadline_was_met_late_is_recorded(team_manager: User) -> None:
     assert _fresh(recorded).breach_reason == "Notification bounced"
 
 
+def test_a_breach_reason_recorded_meanwhile_is_not_overwritten_unseen(team_manager: User, social_worker: User) -> None:
+    deadline = _notification(london(2026, 4, 13, 9))
+    with time_machine.travel(london(2026, 4, 14, 12), tick=False):
+        deadline_breach_reason_record(deadline=deadline, by=team_manager, reason="Duty desk short-staffed")
+        with pytest.raises(ValidationError) as stale:  # the second person's page showed no reason
+            deadline_breach_reason_record(deadline=deadline, by=social_worker, reason="Waiting for the police check")
+        assert stale.value.code == "stale"
+        assert "Duty desk short-staffed" in stale.value.messages[0]
+        assert _fresh(deadline).breach_reason == "Duty desk short-staffed"
+        # Correcting the reason one has seen replaces it.
+        deadline_breach_reason_record(
+            deadline=deadline, by=social_worker, reason="Police check delayed", replacing="Duty desk short-staffed"
+        )
+    assert (_fresh(deadline).breach_reason, _fresh(deadline).breach_reason_by) == (
+        "Police check delayed",
+        social_worker,
+    )
+
+
 def test_a_breach_reason_is_refused_for_a_deadline_not_missed_or_without_a_reason(team_manager: User) -> None:
     on_time = _notification(london(2026, 4, 13, 9), subject_id=1)
     overdue = _notification(london(2026, 4, 13, 9), subject_id=2)

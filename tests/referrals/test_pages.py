@@ -268,6 +268,33 @@ def test_a_missed_clock_gets_its_reason_recorded(
     assert referral.events.filter(transition="clock_breach").exists()
 
 
+def test_two_people_recording_why_a_clock_was_missed_the_second_is_refused_and_keeps_their_text(
+    sign_in: Callable[[User], Client], people: dict[str, User], at_stage: Callable[[str], Referral]
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from evolve.clock.models import Deadline
+
+    referral = at_stage("with_mash")
+    deadline = Deadline.objects.get(subject_type="referral", subject_id=referral.pk)
+    url = f"/referrals/{referral.public_id}/clocks/{deadline.pk}/breach/"
+    with time_machine.travel(deadline.due_at + timedelta(hours=2), tick=False):
+        first, second = sign_in(people["mash"]), sign_in(people["mash_police"])
+        detail = reverse("referrals:referral-detail", args=[referral.public_id])
+        assert "Record why it was missed" in second.get(detail).content.decode()  # both pages offer the form
+        assert first.post(url, {"reason": "Police checks took longer over the weekend"}).status_code == 302
+        refused = second.post(url, {"reason": "Awaiting the health check"})
+    page = refused.content.decode()
+    assert refused.status_code == 409
+    assert "recorded why it was missed while you were writing" in page
+    assert "Police checks took longer over the weekend" in page and "Awaiting the health check" in page
+    deadline.refresh_from_db()
+    assert deadline.breach_reason == "Police checks took longer over the weekend"
+    assert referral.events.filter(transition="clock_breach").count() == 1
+
+
 def test_a_case_holder_refers_a_child_they_hold_straight_to_evolve(
     sign_in: Callable[[User], Client], people: dict[str, User], team
 ) -> None:
