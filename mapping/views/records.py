@@ -555,9 +555,9 @@ def link_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = _mapper(request)
     link = link_get_for_user(user=user, public_id=public_id)
-    if link.withdrawn_at is not None:
-        raise Http404("A withdrawn link is not changed: record a new one")
     posted = request.method == "POST"
+    if link.withdrawn_at is not None and not posted:
+        raise Http404("A withdrawn link is not changed: record a new one")
     form = LinkFieldsForm(
         request.POST if posted else None,
         agencies=source_agencies(team_id=user.team_id),
@@ -565,7 +565,15 @@ def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         initial=LinkFieldsForm.initial_for(link),
     )
     version, refusal, current = link.version, "", None
-    if posted:
+    if link.withdrawn_at is not None:
+        # Withdrawn while this person was changing it: say so and give their changes back, to record as a new link.
+        form.is_valid()
+        by = link.withdrawn_by.display_name if link.withdrawn_by else "Someone"
+        refusal = (
+            f"{by} withdrew this link while you were changing it ({link.withdrawn_reason}). A withdrawn link is not"
+            " changed: if it still stands, record it again as a new link. Nothing was saved; your changes are below."
+        )
+    elif posted:
         version = posted_version(request)
         if form.is_valid():
             try:
@@ -588,6 +596,7 @@ def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "current": current,
         "refusal": refusal,
         "has_errors": bool(refusal),
+        "withdrawn": link.withdrawn_at is not None,
     }
     return render(request, "mapping/records/link_edit.html", context, status=_status(form, refusal))
 

@@ -507,6 +507,32 @@ def test_a_link_is_withdrawn_with_a_reason(scene: dict[str, Any], social_worker:
     assert client.get(reverse("mapping:link-edit", args=[link.public_id])).status_code == 404
 
 
+def test_a_link_withdrawn_while_someone_changes_it_refuses_their_change_and_gives_it_back(
+    scene: dict[str, Any], police: Agency, police_officer: User, social_worker: User, sign_in: SignIn
+) -> None:
+    link = scene["ava_dean"]
+    before = (link.evidence, link.kind, link.confidence)
+    editing = sign_in(social_worker)
+    assert editing.get(reverse("mapping:link-edit", args=[link.public_id])).status_code == 200
+    withdrawing = sign_in(police_officer)
+    withdrawn = withdrawing.post(
+        reverse("mapping:link-withdraw", args=[link.public_id]), {"reason": "It was his brother", "version": 1}
+    )
+    assert withdrawn.status_code == 302
+    response = editing.post(
+        reverse("mapping:link-edit", args=[link.public_id]),
+        _link_post(police, kind=LinkKind.EXPLOITED_BY, evidence="School saw them together", version=1),
+    )
+    assert response.status_code == 409
+    text = _text(response.content)
+    assert "withdrew this link while you were changing it (It was his brother)" in text
+    assert "School saw them together" in text, "what they wrote is given back"
+    assert "Save changes" not in text, "a withdrawn link offers no save"
+    link.refresh_from_db()
+    assert (link.evidence, link.kind, link.confidence) == before
+    assert link.evidence != "School saw them together"
+
+
 # A child's mapping --------------------------------------------------------------------------------------------------
 
 
