@@ -654,8 +654,19 @@ class AttendanceRemoveApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class MeetingCloseInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        help_text="The meeting's version you checked before closing it (the meeting detail gives it). If anyone has "
+        "since recorded a discussion, the attendance or the agenda, the close is refused (409, with the current "
+        "version)."
+    )
+
+
 class MeetingCloseApi(APIView):
-    @extend_schema(request=None, responses=with_refusals({200: MeetingDetailSerializer}, 400, 403, 404, 409))
+    @extend_schema(
+        request=MeetingCloseInputSerializer,
+        responses=with_refusals({200: MeetingDetailSerializer}, 400, 403, 404, 409),
+    )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         """Close the meeting (the chair): it becomes the record. Each child's part goes into the child's chronology;
         the minutes are built shortly after. After this only an amendment changes it."""
@@ -663,8 +674,9 @@ class MeetingCloseApi(APIView):
         meeting = meeting_get_for_user(user=user, public_id=public_id)
         if not may_close(user, meeting):
             raise PermissionDenied("Only the chair closes the meeting.")
+        data = valid_input(MeetingCloseInputSerializer, request)
         try:
-            meeting_close(meeting=meeting, by=user)
+            meeting_close(meeting=meeting, by=user, based_on_version=data["version"])
         except DjangoValidationError as error:
             raise invalid(error) from None
         except REFUSED as error:

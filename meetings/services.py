@@ -65,6 +65,18 @@ class MeetingRefused(Exception):
     """The user may not do this to this meeting (a permission, or the meeting's state)."""
 
 
+class MeetingChanged(MeetingRefused):
+    """The meeting was changed since the page the chair closed it from (409, like any refusal; the API says the
+    current version)."""
+
+    def __init__(self, current: Meeting) -> None:
+        super().__init__(
+            "The meeting changed while your page was open (a discussion, the attendance or the agenda)."
+            " Nothing was closed: check it below, then close it"
+        )
+        self.current = current
+
+
 class MeetingConflict(Exception):
     """Someone else saved this child's part of the meeting since the form was opened."""
 
@@ -395,6 +407,7 @@ def item_record(
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db()
+        _bump(meeting)
         notify(
             users=managers,
             subject="A disagreement from the weekly meeting has been escalated to you",
@@ -405,6 +418,7 @@ def item_record(
     current.version = F("version") + 1
     current.save()
     current.refresh_from_db()
+    _bump(meeting)  # the meeting's content changed: a chair about to close it on an older page is told
     return current
 
 
@@ -576,12 +590,16 @@ def _clock_open(meeting: Meeting) -> bool:
 
 
 @transaction.atomic
-def meeting_close(*, meeting: Meeting, by: User) -> Meeting:
+def meeting_close(*, meeting: Meeting, by: User, based_on_version: int | None = None) -> Meeting:
     """The chair closes the meeting: it becomes the record. Each child's part goes into the child's chronology now,
-    in this transaction; the minutes PDF is built by a task once it commits."""
+    in this transaction; the minutes PDF is built by a task once it commits. `based_on_version` is the meeting's
+    version on the chair's page: if anyone has since recorded a discussion, the attendance or the agenda, the close
+    is refused (MeetingChanged), so nothing becomes the record that the chair has not seen."""
     if not may_close(by, meeting):
         raise MeetingRefused("Only the chair closes the meeting")
     current = _open_meeting(meeting)
+    if based_on_version is not None and current.version != based_on_version:
+        raise MeetingChanged(current)
     if not Attendance.objects.filter(meeting=current, present=True).exists():
         raise ValidationError({"attendance": "Record who attended before closing the meeting"})
     items = list(

@@ -272,7 +272,7 @@ def meeting_action(request: HttpRequest, public_id: str, action: str) -> HttpRes
                 raise MeetingRefused("That person is not on this meeting's attendance list")
             attendance_remove(attendance=row, by=user)
         elif action == "close":
-            meeting_close(meeting=meeting, by=user)
+            meeting_close(meeting=meeting, by=user, based_on_version=posted_version(request))
             note.append("Meeting closed. The minutes are being built and will be ready to download shortly")
         else:
             amendment_add(meeting=meeting, by=user, text=data["text"], item=form.item_chosen())

@@ -162,7 +162,8 @@ def test_the_team_runs_a_weekly_meeting_from_scheduling_to_amended_minutes(
     assert [a["user"] for a in row["allocations"]] == ["officer"]
     assert [a["name"] for a in detail["attendance"]] == ["DS Example"]
 
-    closed = _post(client, "api-meeting-close", [meeting.public_id])
+    version = _detail(client, meeting).json()["version"]
+    closed = _post(client, "api-meeting-close", [meeting.public_id], {"version": version})
     assert closed.status_code == 200, closed.json()
     assert closed.json()["closed_at"] and closed.json()["closed_by"] == "tm" and closed.json()["may_record"] is False
 
@@ -265,7 +266,7 @@ def test_nobody_else_sees_the_meeting_or_a_childs_part(
     assert missing.status_code == 404 and missing.json()["detail"] == "No such record, or not one you may see."
     assert client.get(_item_url(item)).status_code == 404
     assert _patch(client, item, {"version": item.version, "discussion": "Seen."}).status_code == 404
-    assert _post(client, "api-meeting-close", [meeting.public_id]).status_code == 404
+    assert _post(client, "api-meeting-close", [meeting.public_id], {"version": 1}).status_code == 404
     assert client.get(reverse("api-meeting-minutes", args=[meeting.public_id])).status_code == 404
     item.refresh_from_db()
     assert item.discussion == "" and item.version == 1
@@ -494,15 +495,21 @@ def test_only_the_chair_closes_and_only_a_complete_record(
     meeting = weekly()
     item = _item(meeting, ra_case)
     tm = sign_in(crew["tm"])
-    unfinished = _post(tm, "api-meeting-close", [meeting.public_id])
+    no_version = _post(tm, "api-meeting-close", [meeting.public_id])
+    assert no_version.status_code == 400 and "version" in no_version.json()
+    seen = _detail(tm, meeting).json()["version"]
+    unfinished = _post(tm, "api-meeting-close", [meeting.public_id], {"version": seen})
     assert unfinished.status_code == 400 and "attendance" in unfinished.json()
-    _ready_to_close(meeting, item, crew, police)
-    assert _post(sign_in(crew["ds"]), "api-meeting-close", [meeting.public_id]).status_code == 403
+    _ready_to_close(meeting, item, crew, police)  # the attendance and the discussion, recorded after the chair looked
+    stale = _post(tm, "api-meeting-close", [meeting.public_id], {"version": seen})
+    current = _detail(tm, meeting).json()["version"]
+    assert stale.status_code == 409 and stale.json()["version"] == current > seen
+    assert _post(sign_in(crew["ds"]), "api-meeting-close", [meeting.public_id], {"version": current}).status_code == 403
     meeting.refresh_from_db()
     assert meeting.closed_at is None
     tm = sign_in(crew["tm"])
-    assert _post(tm, "api-meeting-close", [meeting.public_id]).status_code == 200
-    again = _post(tm, "api-meeting-close", [meeting.public_id])
+    assert _post(tm, "api-meeting-close", [meeting.public_id], {"version": current}).status_code == 200
+    again = _post(tm, "api-meeting-close", [meeting.public_id], {"version": current})
     assert again.status_code == 409
     attend = _post(tm, "api-meeting-attendance", [meeting.public_id], {"agency": "PPU", "name": "Late"})
     assert attend.status_code == 409

@@ -21,11 +21,13 @@ from evolve.accounts.models import Agency, User
 from evolve.audit.models import AccessAction, AccessLogEntry
 from evolve.cases.models import Case, DecisionKind
 from evolve.cases.services import case_holder_set
+from evolve.chronology.models import ChronologyEntry
 from meetings.minutes import minutes_build
 from meetings.models import AgendaItem, Attendance, Meeting
 from meetings.services import attendance_add, item_record, meeting_close
 from referrals.models import Referral
 from risk.models import RiskAssessment
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -171,11 +173,13 @@ def test_only_the_chair_closes_and_then_only_an_amendment_changes_it(
     item_record(item=item, by=crew["tm"], based_on_version=item.version, discussion="Plan agreed.")
     attendance_add(meeting=held, by=crew["tm"], agency=police, name="DS on duty")
     ds = sign_in(crew["ds"])
-    assert ds.post(_url("meeting-action", held.public_id, "close")).status_code == 409  # not the chair
+    held.refresh_from_db()
+    close = {"version": held.version}
+    assert ds.post(_url("meeting-action", held.public_id, "close"), close).status_code == 409  # not the chair
     held.refresh_from_db()
     assert not held.is_closed
     tm = sign_in(crew["tm"])
-    assert tm.post(_url("meeting-action", held.public_id, "close")).status_code == 302
+    assert tm.post(_url("meeting-action", held.public_id, "close"), close).status_code == 302
     held.refresh_from_db()
     assert held.is_closed
     refused = tm.post(
@@ -192,6 +196,37 @@ def test_only_the_chair_closes_and_then_only_an_amendment_changes_it(
     amended = tm.post(_url("meeting-action", held.public_id, "amend"), {"text": "The venue was room 3.", "item": ""})
     assert amended.status_code == 302
     assert "The venue was room 3." in tm.get(_url("meeting-detail", held.public_id)).content.decode()
+
+
+def test_a_chair_closing_from_a_page_older_than_a_discussion_is_refused_and_shown_it(
+    sign_in: SignIn, crew: dict[str, User], held: Meeting, police: Agency
+) -> None:
+    """The chair opens the meeting to close it; meanwhile the detective sergeant records the discussion again. The
+    close is refused, nothing reaches the chronology, and the page shows what the record now says."""
+    item = AgendaItem.objects.get(meeting=held)
+    item_record(item=item, by=crew["tm"], based_on_version=item.version, discussion="Plan agreed.")
+    attendance_add(meeting=held, by=crew["tm"], agency=police, name="DS on duty")
+    tm = sign_in(crew["tm"])
+    page = tm.get(_url("meeting-detail", held.public_id)).content.decode()
+    seen = int(page.split('name="version" value="')[1].split('"')[0])
+    item.refresh_from_db()
+    ds = signed_in(Client(), crew["ds"])  # a browser of their own: the chair's page stays open
+    changed = ds.post(
+        _url("item-action", held.public_id, item.public_id, "record"),
+        {"discussion": "Plan agreed; the school will also refer the older brother.", "version": item.version},
+    )
+    assert changed.status_code == 302
+    refused = tm.post(_url("meeting-action", held.public_id, "close"), {"version": seen})
+    assert refused.status_code == 409
+    assert "The meeting changed while your page was open" in refused.content.decode()
+    held.refresh_from_db()
+    assert not held.is_closed
+    assert not ChronologyEntry.objects.filter(kind__startswith="meeting").exists()
+    # From the page as it is now, the close goes through.
+    again = int(refused.content.decode().split('name="version" value="')[1].split('"')[0])
+    assert tm.post(_url("meeting-action", held.public_id, "close"), {"version": again}).status_code == 302
+    held.refresh_from_db()
+    assert held.is_closed
 
 
 def test_the_full_minutes_are_for_the_team_and_an_extract_for_the_granted_case_holder(
