@@ -192,6 +192,9 @@ def child_address_add(*, child: Child, by: User, address: NewAddress) -> ChildAd
     moved_on = address.lived_from or timezone.localdate()
     if moved_on > timezone.localdate():
         raise ValidationError({"lived_from": "The date the child moved in must be today or in the past"})
+    # Two moves recorded at once take turns on the child's row: each ends the address current when it runs, so the
+    # child never has two current addresses (both moves stay in the history).
+    Child.objects.select_for_update().filter(pk=child.pk).values_list("pk", flat=True).first()
     ChildAddress.objects.filter(child=child, lived_to__isnull=True).update(lived_to=moved_on)
     new = ChildAddress.objects.create(
         child=child,
