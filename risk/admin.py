@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from evolve.ui.forms import RefusesStaleChanges
 from risk.models import CatalogueVersion, Indicator, IndicatorCategory
 from risk.selectors import catalogue_indicators
 from risk.services import (
@@ -52,8 +53,15 @@ def _is_published_version(version: CatalogueVersion | None) -> bool:
     return version is not None and version.is_published
 
 
+class CatalogueVersionForm(RefusesStaleChanges, forms.ModelForm[CatalogueVersion]):
+    class Meta:
+        model = CatalogueVersion
+        fields = ["name", "notes"]
+
+
 @admin.register(CatalogueVersion)
 class CatalogueVersionAdmin(admin.ModelAdmin[CatalogueVersion]):
+    form = CatalogueVersionForm
     list_display = ["number", "name", "state", "is_current", "indicator_count", "created_by_name", "based_on"]
     list_display_links = ["number", "name"]
     fields = ["number", "name", "state", "notes", "created_at", "created_by_name", "based_on", "contents"]
@@ -172,7 +180,7 @@ class CatalogueVersionAdmin(admin.ModelAdmin[CatalogueVersion]):
                 )
 
 
-class IndicatorCategoryForm(forms.ModelForm[IndicatorCategory]):
+class IndicatorCategoryForm(RefusesStaleChanges, forms.ModelForm[IndicatorCategory]):
     class Meta:
         model = IndicatorCategory
         fields = ["version", "code", "name", "order"]
@@ -247,7 +255,7 @@ class IndicatorCategoryAdmin(admin.ModelAdmin[IndicatorCategory]):
         indicator_category_remove(category=obj)
 
 
-class IndicatorForm(forms.ModelForm[Indicator]):
+class IndicatorForm(RefusesStaleChanges, forms.ModelForm[Indicator]):
     class Meta:
         model = Indicator
         fields = ["category", "code", "text", "guidance", "is_high_risk", "applies_to", "order"]

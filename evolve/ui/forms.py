@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 
 class DateInputWidget(forms.MultiWidget):
@@ -130,3 +130,47 @@ def clock_time(value: str, *, example: str = "14:30") -> time:
     if not match:
         raise forms.ValidationError(f"Enter the time like {example}")
     return time(int(match.group(1)), int(match.group(2)))
+
+
+class RefusesStaleChanges(forms.ModelForm):  # type: ignore[type-arg]
+    """A change form (the admin's) that will not overwrite, unseen, a value someone else changed since it was opened.
+
+    Each field carries the value the page showed (Django's hidden initial inputs). A field this person changed
+    whose stored value is no longer the one their page showed was changed meanwhile: it is refused beside the field,
+    saying what it says now, and what they typed stays in the form. Fields they left alone are not saved, so an edit
+    to another field never undoes someone else's (the admin saves only `changed_data`). A post without the hidden
+    values (a script, not the page) is not checked."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.instance.pk is None or not self.is_bound:
+            return cleaned
+        seen_now: dict[str, str] = {}
+        for name in self.changed_data:
+            field = self.fields[name]
+            shown_name = self.add_initial_prefix(name)
+            if shown_name not in self.data:
+                continue
+            shown = field.hidden_widget().value_from_datadict(self.data, self.files, shown_name)
+            stored = self.get_initial_for_field(field, name)
+            if field.has_changed(stored, shown):
+                self.add_error(
+                    name,
+                    f"Someone else changed this while you were editing: it now says \u201c{stored}\u201d. What you"
+                    " typed is below: check theirs, then save again",
+                )
+                prepared = field.prepare_value(stored)
+                seen_now[shown_name] = "" if prepared is None else str(prepared)
+        if seen_now:
+            # The page rendered again shows the stored value as the one seen, so saving again from it goes in.
+            data: dict[str, Any] | QueryDict = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            for shown_name, value in seen_now.items():
+                data[shown_name] = value  # replaces (QueryDict.update would append)
+            self.data = data
+        return cleaned

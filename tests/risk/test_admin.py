@@ -159,3 +159,65 @@ def test_a_duplicate_code_in_a_draft_is_shown_on_the_admin_form(admin_client: Cl
 
     assert response.status_code == 200
     assert "Version 2 already has an indicator with the code missing-episodes" in response.text
+
+
+def _form_fields(html: str) -> dict[str, str]:
+    """What the admin's change page would post back untouched: every input's value (hidden initials included) and
+    every textarea's text."""
+    import re
+    from html import unescape
+
+    fields = {
+        name: unescape(value)
+        for name, value in re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', html)
+        if not name.startswith("_")
+    }
+    for name, text in re.findall(r'<textarea[^>]*?name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        fields[name] = unescape(text).lstrip("\n")
+    for name, value in re.findall(r'<select[^>]*?name="([^"]+)".*?<option value="([^"]*)"[^>]*selected', html, re.S):
+        fields[name] = value
+    return fields
+
+
+def test_two_administrators_changing_one_draft_indicator_cannot_overwrite_each_other(
+    admin_client: Client, make_user: Callable[..., User]
+) -> None:
+    draft = catalogue_draft_from(version=catalogue_current(), by_name="Ada Minister")
+    indicator = Indicator.objects.filter(category__version=draft).order_by("id").first()
+    assert indicator is not None
+    url = reverse("admin:risk_indicator_change", args=[indicator.pk])
+    colleague = signed_in(Client(), make_user(Role.ADMINISTRATOR, username="admin2", is_staff=True, is_superuser=True))
+    mine, theirs = _form_fields(admin_client.get(url).text), _form_fields(colleague.get(url).text)
+    assert "initial-text" in mine, "the page carries the values it showed"
+
+    saved = colleague.post(url, {**theirs, "text": "Their wording", "_save": "Save"})
+    assert saved.status_code == 302
+    refused = admin_client.post(url, {**mine, "text": "My wording", "_save": "Save"})
+    assert refused.status_code == 200
+    assert "Someone else changed this while you were editing: it now says \u201cTheir wording\u201d" in refused.text
+    assert "My wording" in refused.text, "what they typed is kept"
+    indicator.refresh_from_db()
+    assert indicator.text == "Their wording"
+
+    # A change to another field saves, and leaves their wording alone.
+    guidance = admin_client.post(url, {**mine, "guidance": "Ask the school first.", "_save": "Save"})
+    assert guidance.status_code == 302
+    indicator.refresh_from_db()
+    assert (indicator.text, indicator.guidance) == ("Their wording", "Ask the school first.")
+    # Saved again from the page that showed their wording, mine goes in.
+    again = _form_fields(refused.text)
+    assert admin_client.post(url, {**again, "text": "My wording", "_save": "Save"}).status_code == 302
+    indicator.refresh_from_db()
+    assert indicator.text == "My wording"
+
+
+def test_a_version_note_changed_meanwhile_is_not_overwritten_by_a_name_change(
+    admin_client: Client, make_user: Callable[..., User]
+) -> None:
+    draft = catalogue_draft_from(version=catalogue_current(), by_name="Ada Minister")
+    url = reverse("admin:risk_catalogueversion_change", args=[draft.pk])
+    mine = _form_fields(admin_client.get(url).text)
+    CatalogueVersion.objects.filter(pk=draft.pk).update(notes="Added the county lines indicators.")
+    assert admin_client.post(url, {**mine, "name": "Draft for April", "_save": "Save"}).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.name, draft.notes) == ("Draft for April", "Added the county lines indicators.")
