@@ -4,8 +4,8 @@ far too big, dates that do not exist, text far too long) and validating it must 
 wrong, it never answers 500. Forms are found by walking every form module, so a new form is fuzzed without being
 listed; one whose constructor needs something this test cannot give fails until CONSTRUCTION says how.
 
-Whether a refused post changes nothing is the views' part, tested with each page (and the API's by
-tests/security/test_fuzz_api.py).
+Whether a refused post changes nothing is the views' part: tested with each page, with hostile input through every
+step of the referral pathway by tests/referrals/test_fuzz_steps.py, and for the API by tests/security/test_fuzz_api.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evolve.accounts.models import User
+from tests.security.hostile import form_names
 
 pytestmark = pytest.mark.django_db
 
@@ -58,54 +59,14 @@ CONSTRUCTION: dict[str, Any] = {
     "user": User(username="fuzzed-user", email="fuzzed@evolve.invalid"),  # never saved
 }
 
-HOSTILE_TEXT = st.one_of(
-    st.text(max_size=60),
-    st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
-    st.sampled_from(
-        [
-            "",
-            " ",
-            "\x00",
-            "a\x00b",
-            "\u202e\u202d",
-            "٣١",  # Arabic-Indic digits: str.isdigit() says yes
-            "²",
-            "9" * 40,
-            "-1",
-            "0",
-            "1e309",
-            "NaN",
-            "2024-02-30",
-            "2024",
-            "0000",
-            "1900",
-            "1",
-            "12",
-            "31",
-            "13",
-            "10000",
-            "<script>alert(1)</script>",
-            "' OR 1=1 --",
-            "x" * 20_000,
-            "00000000-0000-0000-0000-000000000000",
-            "True",
-            "on",
-        ]
-    ),
-)
-
-
-# A date's day, month and year boxes: numbers of every size (the year must have four digits to get as far as
-# making a date), as well as the hostile text.
-NUMBERISH = st.one_of(st.integers(min_value=-5, max_value=10**30).map(str), HOSTILE_TEXT)
-
 
 def _form_classes() -> Iterator[type[forms.BaseForm]]:
     seen: set[type[forms.BaseForm]] = set()
     for name in FORM_MODULES:
         module = importlib.import_module(name)
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, forms.BaseForm) and value.__module__ == name and value not in seen:
+            abstract = issubclass(value, forms.BaseModelForm) and value._meta.model is None  # a mixin, no model
+            if issubclass(value, forms.BaseForm) and value.__module__ == name and value not in seen and not abstract:
                 seen.add(value)
                 yield value
 
@@ -133,20 +94,6 @@ def _build(form_class: type[forms.BaseForm], data: MultiValueDict[str, Any] | No
     return form_class(*args, **kwargs)
 
 
-def _names(form: forms.BaseForm) -> dict[str, st.SearchStrategy[str]]:
-    """Every name a browser would post for the form's fields (a date's day, month and year boxes each), with what to
-    fill it with."""
-    names: dict[str, st.SearchStrategy[str]] = {}
-    for bound in form:
-        widget = bound.field.widget
-        if isinstance(widget, forms.MultiWidget):
-            suffixes: list[str] = widget.widgets_names  # type: ignore[attr-defined]  # set by MultiWidget, not stubbed
-            names.update({bound.html_name + suffix: NUMBERISH for suffix in suffixes})
-        else:
-            names[bound.html_name] = HOSTILE_TEXT
-    return names
-
-
 def test_every_form_module_is_fuzzed() -> None:
     assert len(FORMS) > 60, [form.__name__ for form in FORMS]
 
@@ -155,7 +102,7 @@ def test_every_form_module_is_fuzzed() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_hostile_input_is_refused_or_accepted_never_an_error(form_class: type[forms.BaseForm], data: Any) -> None:
-    names = _names(_build(form_class, None))
+    names = form_names(_build(form_class, None))
     # As a browser posts: each name once, sometimes more than once (a checkbox list, or a tampered form).
     posted = MultiValueDict({name: data.draw(st.lists(kind, min_size=1, max_size=3)) for name, kind in names.items()})
     form = _build(form_class, posted)
