@@ -7,7 +7,7 @@ rights would: disable that trigger, change a row, enable it again."""
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from io import StringIO
 
 import pytest
@@ -22,6 +22,7 @@ from evolve.audit.models import AccessAction, AccessLogEntry
 from evolve.chronology.models import ChronologyEntry
 from evolve.chronology.services import chronology_record
 from evolve.people.models import Child
+from tests.concurrently import at_once, lock_waiters, until
 from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
@@ -264,12 +265,6 @@ def test_a_repeatable_read_writer_is_refused_rather_than_forking_the_chain(
     assert not AccessLogEntry.objects.exists()
 
 
-def _advisory_waiters() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-        return int(cursor.fetchone()[0])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_connections_writing_at_once_form_one_chain_in_id_order(
     social_worker: User, police_officer: User, children: list[Child]
@@ -277,37 +272,19 @@ def test_two_connections_writing_at_once_form_one_chain_in_id_order(
     """A writes, B tries to write (and waits for A's chain lock, holding an id it drew before), A writes again and
     commits. B's row follows A's second in the chain, and its id is redrawn so that id order stays chain order."""
     a_has_written = threading.Event()
-    errors: list[BaseException] = []
 
     def writer_a() -> None:
-        try:
-            with transaction.atomic():
-                log(social_worker, children[:1], what="A1")
-                a_has_written.set()
-                deadline = time.monotonic() + 10
-                while _advisory_waiters() == 0 and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                log(social_worker, children[:1], what="A2")
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            log(social_worker, children[:1], what="A1")
+            a_has_written.set()
+            until(lambda: lock_waiters("advisory") > 0)
+            log(social_worker, children[:1], what="A2")
 
     def writer_b() -> None:
-        try:
-            a_has_written.wait(10)
-            log(police_officer, children[1:], what="B1")
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        a_has_written.wait(10)
+        log(police_officer, children[1:], what="B1")
 
-    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    assert at_once(writer_a, writer_b) == []
     assert list(AccessLogEntry.objects.order_by("id").values_list("what", flat=True)) == ["A1", "A2", "B1"]
     status, output = verify("--table", "access_log")
     assert (status, "Access log: 3 entries, chain intact" in output) == (0, True)
@@ -322,40 +299,23 @@ def test_writers_touching_the_two_chains_in_opposite_orders_do_not_deadlock(
     waited for the chronology's while B held the chronology's and waited for the access log's: PostgreSQL killed one
     ("deadlock detected") and its step was lost. The soak found it with fifty people at work."""
     a_logged, b_chronicled = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
     def writer_a() -> None:
-        try:
-            with transaction.atomic():
-                log(social_worker, children[:1], what="A")
-                a_logged.set()
-                deadline = time.monotonic() + 10  # until B is either waiting for a lock or has written
-                while not b_chronicled.is_set() and _advisory_waiters() == 0 and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                chronicle(social_worker, children[0], "A's step")
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            log(social_worker, children[:1], what="A")
+            a_logged.set()
+            # Until B is either waiting for a lock (fixed) or has written the chronology (the deadlock to come).
+            until(lambda: b_chronicled.is_set() or lock_waiters("advisory") > 0)
+            chronicle(social_worker, children[0], "A's step")
 
     def writer_b() -> None:
-        try:
-            a_logged.wait(10)
-            with transaction.atomic():
-                chronicle(police_officer, children[1], "B's step")
-                b_chronicled.set()
-                log(police_officer, children[1:], what="B")
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        a_logged.wait(10)
+        with transaction.atomic():
+            chronicle(police_officer, children[1], "B's step")
+            b_chronicled.set()
+            log(police_officer, children[1:], what="B")
 
-    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == [], "one writer was rolled back"
+    assert at_once(writer_a, writer_b) == [], "one writer was rolled back"
     assert sorted(AccessLogEntry.objects.values_list("what", flat=True)) == ["A", "B"]
     assert list(ChronologyEntry.objects.order_by("id").values_list("summary", flat=True)) == ["A's step", "B's step"]
     status, output = verify()
@@ -367,26 +327,18 @@ def test_many_writers_at_once_keep_both_chains_intact(
     social_worker: User, police_officer: User, children: list[Child]
 ) -> None:
     start = threading.Barrier(3)
-    errors: list[BaseException] = []
 
-    def write(user: User) -> None:
-        try:
+    def writer(user: User) -> Callable[[], None]:
+        def write() -> None:
             start.wait()
             for n in range(20):
                 with transaction.atomic():
                     log(user, children, what=f"{user.username} {n}")
                     chronicle(user, children[n % 2], f"Entry {n}")
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=write, args=(user,)) for user in (social_worker, police_officer, social_worker)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+        return write
+
+    assert at_once(*(writer(user) for user in (social_worker, police_officer, social_worker))) == []
     status, output = verify()
     assert status == 0, output
     assert "Access log: 120 entries, chain intact" in output

@@ -169,50 +169,27 @@ def test_two_moves_recorded_at_once_leave_one_current_address(social_worker: Use
     """Two people record a move for the same child at the same moment. The second waits for the first, then ends the
     address the first recorded: one current address, both moves in the history."""
     import threading
-    import time
 
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from evolve.people.models import ChildAddress
     from evolve.people.services import NewAddress, child_address_add
+    from tests.concurrently import at_once, lock_waiters, until
 
     child = ChildFactory.create(first_name="Rae", last_name="Testmove")
     first_added = threading.Event()
-    errors: list[BaseException] = []
-
-    def _waiting_for_a_lock() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            return int(cursor.fetchone()[0])
 
     def first() -> None:
-        try:
-            with transaction.atomic():
-                child_address_add(child=child, by=social_worker, address=NewAddress(line_1="1 First Street"))
-                first_added.set()
-                deadline = time.monotonic() + 5  # hold the transaction open until the second is waiting
-                while _waiting_for_a_lock() == 0 and time.monotonic() < deadline:
-                    time.sleep(0.02)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            child_address_add(child=child, by=social_worker, address=NewAddress(line_1="1 First Street"))
+            first_added.set()
+            until(lambda: lock_waiters() > 0, seconds=5)  # hold the transaction open until the second is waiting
 
     def second() -> None:
-        try:
-            first_added.wait(10)
-            child_address_add(child=child, by=police_officer, address=NewAddress(line_1="2 Second Road"))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        first_added.wait(10)
+        child_address_add(child=child, by=police_officer, address=NewAddress(line_1="2 Second Road"))
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    assert at_once(first, second) == []
     current = ChildAddress.objects.filter(child=child, lived_to__isnull=True)
     assert list(current.values_list("line_1", flat=True)) == ["2 Second Road"]
     assert ChildAddress.objects.filter(child=child).count() == 2
