@@ -166,6 +166,18 @@ def test_working_day_clocks_match_the_clock_services() -> None:
             assert ts(calendar.add_working_days(moment, days)) == ts(us_of(expected)), (ts(moment), days)
 
 
+def test_office_hours_back_from_a_monday_morning_skip_the_weekend() -> None:
+    """The queues' top-ups are dated so many office hours back from the last office moment: from 08:30 on a Monday,
+    two hours back is Friday afternoon, not Sunday night (counted on the clock, the Monday morning seed's top-ups began
+    at the weekend, their steps fell after now, and the front door's queue piled up: CI found it on a Monday)."""
+    calendar = Calendar()
+    monday = us_of(datetime(2026, 11, 23, 8, 30, tzinfo=UTC))
+    assert ts(calendar.before_in_hours(monday, 0.5)) == ts(us_of(datetime(2026, 11, 23, 8, 0, tzinfo=UTC)))
+    assert ts(calendar.before_in_hours(monday, 2)) == ts(us_of(datetime(2026, 11, 20, 16, 30, tzinfo=UTC)))
+    # Half an hour on Monday, all of Friday's ten, the last half hour of Thursday's.
+    assert ts(calendar.before_in_hours(monday, 11)) == ts(us_of(datetime(2026, 11, 19, 17, 30, tzinfo=UTC)))
+
+
 def test_a_timestamp_is_written_as_the_chain_writes_it() -> None:
     moment = datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=UTC)
     assert ts(us_of(moment)) == "2026-03-29T00:59:59.123456Z"

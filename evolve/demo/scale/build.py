@@ -2244,7 +2244,9 @@ class Builder:
                     tries += 1
                     child = rng.choice(pool)
                     low, high = TOP_UP_AGE[state]
-                    when = latest - int(rng.uniform(low, high) * HOUR)
+                    # Its age counted in office hours: counted on the clock, a Monday morning's top-ups began over
+                    # the weekend, their steps fell after now, and the tries piled up contacts at the front door.
+                    when = self.cal.before_in_hours(latest, rng.uniform(low, high))
                     unlogged = state in ("draft", "submitted", "awaiting_clarification")
                     fate = "advice" if state == "co_allocated" else "mash"
                     self._referral(

@@ -48,6 +48,18 @@ class Calendar:
                 return moment
         return self.next_working(days) * DAY + OPENS + rng.randrange(2 * HOUR)
 
+    def before_in_hours(self, moment: int, hours: float) -> int:
+        """The moment `hours` of office time before `moment`: nights, weekends and holidays are skipped."""
+        left = int(hours * HOUR)
+        days, within = divmod(moment, DAY)
+        while True:
+            if self.working(days):
+                until = min(max(within, OPENS), CLOSES)  # the end of this day's office time up to `within`
+                if until - OPENS >= left:
+                    return days * DAY + until - left
+                left -= until - OPENS
+            days, within = days - 1, DAY
+
     def after(self, moment: int, rng: random.Random, low_hours: float, high_hours: float) -> int:
         """A step taken between `low_hours` and `high_hours` after `moment`, in office hours."""
         return self.in_hours(moment + int(rng.uniform(low_hours, high_hours) * HOUR), rng)
