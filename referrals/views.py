@@ -372,6 +372,10 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
     if form.is_valid():
         try:
             with transaction.atomic():  # a new child and the step that links it stand or fall together
+                # The referral's row first, before a new child's record logs an access: the access log's chain lock,
+                # held from then to commit, must never be held while waiting for a row another step holds (that
+                # step writes the chronology, which takes the same lock: a deadlock, not a 409).
+                Referral.objects.select_for_update().filter(pk=referral.pk).values_list("pk", flat=True).first()
                 _run_action(action, user, referral, form, posted_version(request))
         except ValidationError as error:
             form_show_service_errors(form, error)

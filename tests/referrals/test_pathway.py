@@ -31,6 +31,7 @@ from referrals.services import (
     referral_submit,
 )
 from referrals.states import TRANSITIONS, State, TransitionRefused
+from tests.conftest import signed_in
 from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
@@ -324,3 +325,46 @@ def test_the_head_of_service_reviews_consent_dispensed_with_from_their_queue(
     )
     assert again.status_code == 409
     assert ReferralEvent.objects.filter(referral=referral, transition="consent_review").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_logged_with_a_new_record_while_the_referral_is_held_waits_and_is_not_a_deadlock(
+    at_stage: Callable[[str], Referral], people: dict[str, User]
+) -> None:
+    """The SPOC logs a contact against a new record (which logs an access, taking the access log's chain lock) while
+    another step holds the referral's row and is about to write the chronology (which takes that lock too). Were the
+    new record made before the referral's row was taken, each would wait for the other and PostgreSQL would end one
+    with "deadlock detected": a 500 and the step lost. The page takes the row first, so it waits, then logs."""
+    import threading
+
+    from django.db import transaction
+
+    from evolve.chronology.services import chronology_record
+    from tests.concurrently import at_once, lock_waiters, until
+
+    referral = at_stage("submitted")
+    known = ChildFactory.create(first_name="Lou", last_name="Heldrow")
+    holding = threading.Event()
+    answers: list[int] = []
+
+    def other_step() -> None:
+        with transaction.atomic():
+            Referral.objects.select_for_update().get(pk=referral.pk)
+            holding.set()
+            until(lambda: lock_waiters() > 0)  # the SPOC's post is waiting now
+            chronology_record(
+                child_id=known.pk, by=people["mash"], kind="note", summary="Held", source_type="note", source_id=1
+            )
+
+    def spoc_logs_a_new_record() -> None:
+        holding.wait(10)
+        client = signed_in(Client(), people["spoc"])
+        posted = {"child": "new", "notes": "", "version": str(referral.version)}
+        answers.append(
+            client.post(reverse("referrals:referral-action", args=[referral.public_id, "log"]), posted).status_code
+        )
+
+    assert at_once(other_step, spoc_logs_a_new_record) == []
+    assert answers == [302]
+    referral.refresh_from_db()
+    assert referral.state == State.LOGGED and referral.child is not None
