@@ -71,7 +71,8 @@ class MeetingChanged(MeetingRefused):
 
     def __init__(self, current: Meeting) -> None:
         super().__init__(
-            "The meeting changed while your page was open (a discussion, the attendance or the agenda)."
+            "The meeting changed while your page was open (a discussion, an action, a role, the attendance or the"
+            " agenda)."
             " Nothing was closed: check it below, then close it"
         )
         self.current = current
@@ -258,7 +259,8 @@ def agenda_refresh(*, meeting: Meeting, by: User) -> int:
     if meeting.kind != MeetingKind.WEEKLY:
         raise MeetingRefused("Only the weekly meeting's agenda is built from the lists")
     added = _agenda_fill(meeting)
-    _bump(meeting)
+    if added:
+        _bump(meeting)
     return added
 
 
@@ -518,6 +520,7 @@ def action_add(*, item: AgendaItem, by: User, description: str, owner: User | No
         item=item, description=description.strip(), owner=owner, due_on=due_on, created_by=by
     )
     AgendaItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
+    _bump(meeting)  # an action goes into the child's part of the record at close
     if owner.pk != by.pk:
         notify(
             users=[owner],
@@ -555,6 +558,7 @@ def role_allocate(*, item: AgendaItem, by: User, user: User | None, role: str) -
     allocation_add(case=case, by=by, user=user, role=role, start_on=timezone.localdate())
     row = RoleAllocation.objects.create(item=item, user=user, role=role, role_label=AllocationRole(role).label)
     AgendaItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
+    _bump(meeting)  # so does a role agreed
     return row
 
 
@@ -593,8 +597,8 @@ def _clock_open(meeting: Meeting) -> bool:
 def meeting_close(*, meeting: Meeting, by: User, based_on_version: int | None = None) -> Meeting:
     """The chair closes the meeting: it becomes the record. Each child's part goes into the child's chronology now,
     in this transaction; the minutes PDF is built by a task once it commits. `based_on_version` is the meeting's
-    version on the chair's page: if anyone has since recorded a discussion, the attendance or the agenda, the close
-    is refused (MeetingChanged), so nothing becomes the record that the chair has not seen."""
+    version on the chair's page: if anyone has since recorded a discussion, an action, a role, the attendance or the
+    agenda, the close is refused (MeetingChanged), so nothing becomes the record that the chair has not seen."""
     if not may_close(by, meeting):
         raise MeetingRefused("Only the chair closes the meeting")
     current = _open_meeting(meeting)

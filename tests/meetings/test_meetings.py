@@ -46,6 +46,7 @@ from meetings.selectors import (
     meeting_page,
 )
 from meetings.services import (
+    MeetingChanged,
     MeetingConflict,
     MeetingRefused,
     action_add,
@@ -606,6 +607,29 @@ def test_only_the_chair_closes_the_meeting(crew: Crew, weekly: Weekly, ra_case: 
 
     closed = meeting_close(meeting=meeting, by=crew["tm"])
     assert closed.closed_by == crew["tm"] and closed.minutes_wanted == 1
+
+
+def test_an_action_or_a_role_added_after_the_chair_looked_makes_the_close_stale(
+    crew: Crew, weekly: Weekly, ra_case: Case, police: Agency
+) -> None:
+    """Actions and roles go into each child's part of the record at close, so they move the meeting's version on
+    like a discussion does: a chair closing from the page before them is refused (MeetingChanged)."""
+    meeting = weekly()
+    _attend(meeting, crew["tm"], police)
+    item = _item(meeting, ra_case)
+    _discuss(item, crew["tm"])
+    due = _meeting_day(meeting) + timedelta(days=7)
+    for change in (
+        lambda: action_add(item=item, by=crew["ds"], description="Visit the school.", owner=crew["nurse"], due_on=due),
+        lambda: role_allocate(item=item, by=crew["ds"], user=crew["nurse"], role=AllocationRole.CSE_NURSE),
+    ):
+        seen = Meeting.objects.get(pk=meeting.pk).version
+        change()
+        with pytest.raises(MeetingChanged):
+            meeting_close(meeting=meeting, by=crew["tm"], based_on_version=seen)
+        assert Meeting.objects.get(pk=meeting.pk).closed_at is None
+    now = Meeting.objects.get(pk=meeting.pk).version
+    assert meeting_close(meeting=meeting, by=crew["tm"], based_on_version=now).is_closed
 
 
 def test_closing_needs_attendance_and_a_discussion_for_every_child(
