@@ -293,8 +293,10 @@ def indicator_update(*, indicator: Indicator, changes: dict[str, Any]) -> Indica
     unknown = set(changes) - set(INDICATOR_FIELDS)
     if unknown:
         raise ValueError(f"Not changeable on an indicator: {sorted(unknown)}")
+    version_id = Indicator.objects.filter(pk=indicator.pk).values_list("category__version_id", flat=True).get()
+    locked = _draft_locked(version_id=version_id)
+    # Read under the version's lock: what another change saved meanwhile is kept for the fields this one leaves alone.
     current = Indicator.objects.select_related("category").get(pk=indicator.pk)
-    locked = _draft_locked(version_id=current.category.version_id)
     merged = {name: changes.get(name, getattr(current, name)) for name in INDICATOR_FIELDS}
     merged["code"] = (merged["code"] or "").strip()
     if merged["category"].version_id != locked.pk:

@@ -157,13 +157,14 @@ class RefusesStaleChanges(forms.ModelForm):  # type: ignore[type-arg]
             shown_name = self.add_initial_prefix(name)
             if shown_name not in self.data:
                 continue
-            shown = field.hidden_widget().value_from_datadict(self.data, self.files, shown_name)
-            stored = self.get_initial_for_field(field, name)
-            if field.has_changed(stored, shown):
+            shown = _one_newline(field.hidden_widget().value_from_datadict(self.data, self.files, shown_name))
+            stored = _one_newline(self.get_initial_for_field(field, name))
+            typed = _one_newline(field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name)))
+            if field.has_changed(stored, shown) and field.has_changed(stored, typed):
                 self.add_error(
                     name,
-                    f"Someone else changed this while you were editing: it now says \u201c{stored}\u201d. What you"
-                    " typed is below: check theirs, then save again",
+                    f"Someone else changed this while you were editing: it now says \u201c{_shown(field, stored)}"
+                    "\u201d. What you typed is below: check theirs, then save again",
                 )
                 prepared = field.prepare_value(stored)
                 seen_now[shown_name] = "" if prepared is None else str(prepared)
@@ -174,3 +175,21 @@ class RefusesStaleChanges(forms.ModelForm):  # type: ignore[type-arg]
                 data[shown_name] = value  # replaces (QueryDict.update would append)
             self.data = data
         return cleaned
+
+
+def _one_newline(value: Any) -> Any:
+    """A browser sends a text's line breaks as CRLF; what was stored may have bare LF. The same text either way."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def _shown(field: forms.Field, value: Any) -> str:
+    """A stored value as the form shows it: a choice's label, a record's name, yes or no; "(blank)" for nothing."""
+    if value in (None, ""):
+        return "(blank)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+        found = field.queryset.filter(pk=getattr(value, "pk", value)).first()
+        return str(found) if found is not None else str(value)
+    labels = {str(key): label for key, label in getattr(field, "choices", [])}
+    return str(labels.get(str(value), value))

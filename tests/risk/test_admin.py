@@ -221,3 +221,18 @@ def test_a_version_note_changed_meanwhile_is_not_overwritten_by_a_name_change(
     assert admin_client.post(url, {**mine, "name": "Draft for April", "_save": "Save"}).status_code == 302
     draft.refresh_from_db()
     assert (draft.name, draft.notes) == ("Draft for April", "Added the county lines indicators.")
+
+
+def test_a_stored_text_with_bare_line_breaks_is_not_taken_for_someone_elses_change(admin_client: Client) -> None:
+    """A browser sends a text's line breaks back as CRLF; text stored with bare LF is the same text, not a change."""
+    draft = catalogue_draft_from(version=catalogue_current(), by_name="Ada Minister")
+    indicator = Indicator.objects.filter(category__version=draft).order_by("id").first()
+    assert indicator is not None
+    Indicator.objects.filter(pk=indicator.pk).update(guidance="Ask the school.\nThen ask the family.")
+    url = reverse("admin:risk_indicator_change", args=[indicator.pk])
+    shown = _form_fields(admin_client.get(url).text)
+    as_sent = {name: value.replace("\n", "\r\n") for name, value in shown.items()}
+    saved = admin_client.post(url, {**as_sent, "guidance": "Ask the school first.", "_save": "Save"})
+    assert saved.status_code == 302
+    indicator.refresh_from_db()
+    assert indicator.guidance == "Ask the school first."
