@@ -265,14 +265,17 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         for note in CaseNote.objects.filter(written_at__gte=since, text__startswith="Soak note ").select_related("case")
     }
     lost: list[dict[str, str]] = []
-    confirmed = 0
+    confirmed = ahead_of_ledger = 0
     for item in ledger:
         referral = referrals.get(item["public_id"])
         expected = item["state"]
         found = referral.state if referral else "missing"
         ok = referral is not None
-        if ok and expected in SOAK_STATES:
-            ok = referral.state == expected
+        if ok and expected in SOAK_STATES and referral.state != expected:
+            # Further on than the ledger (a step saved whose answer never came back) is not lost; behind it is.
+            ahead = RANK.get(referral.state, -1) > RANK[expected]
+            ahead_of_ledger += ahead
+            ok = ahead
         if ok and expected in ("logged", "screened", "with_mash", "co_allocated", "one_view", "decided"):
             # (the child is known only if the page after the step was read)
             ok = referral.child is not None and str(referral.child.public_id) == (
@@ -282,7 +285,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             ok = uuid.UUID(item["public_id"]) in viewed
         if ok and expected == "decided":
             decision = decisions.get(item["public_id"])
-            ok = decision is not None and decision.case is not None and str(decision.case.public_id) == item["case"]
+            # (the case is known only if the page after the decision was read)
+            case_id = str(decision.case.public_id) if decision is not None and decision.case is not None else None
+            ok = case_id is not None and case_id == (item["case"] or case_id)
             found = f"decision {'with case ' + str(decision.case.public_id) if decision and decision.case else 'none'}"
         if ok and item["note"]:
             ok = notes.get(item["note"]) == item["case"]
@@ -296,6 +301,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     notified = Notification.objects.filter(created_at__gte=since)
     return {
         "confirmed_steps": confirmed,
+        "ahead_of_ledger": ahead_of_ledger,
         "lost": lost,
         "referrals_made": made,
         "referrals_found": len(referrals),
@@ -313,6 +319,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
 
 
 PATHWAY = ["draft", "submitted", "logged", "screened", "with_mash", "co_allocated", "one_view", "decided"]
+RANK = {state: index for index, state in enumerate(PATHWAY)}  # "decided" is also a referral's own state
 
 
 def _steps_confirmed(item: dict[str, str]) -> int:

@@ -726,9 +726,8 @@ def write_results(path: Path, run: dict[str, Any]) -> None:
         lines += [run["two_instances"], ""]
     # The soak's section (bench/soak.py) is its own run's: kept as it was.
     previous = path.read_text() if path.exists() else ""
-    soak = (
-        previous[previous.find(SOAK_START) : previous.find(SOAK_END) + len(SOAK_END)] if SOAK_START in previous else ""
-    )
+    start, end = previous.find(SOAK_START), previous.find(SOAK_END)
+    soak = previous[start : end + len(SOAK_END)] if 0 <= start < end else ""
     path.write_text("\n".join(lines) + (f"\n{soak}\n" if soak else ""))
 
 

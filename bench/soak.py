@@ -215,7 +215,8 @@ class Person:
 def _said(response: Response) -> str:
     """What the page said went wrong: its error summary or refusal, else the start of its body (ids, no names)."""
     found = re.findall(r'class="govuk-error-summary__list".*?</ul>|role="alert".*?</div>', response.text, re.S)
-    text = re.sub(r"<[^>]+>|\s+", " ", found[0] if found else response.text[:300]).strip()
+    body = response.text.split("</head>", 1)[-1]  # the title names the child; the results hold ids only
+    text = re.sub(r"<[^>]+>|\s+", " ", found[0] if found else body[:300]).strip()
     return text[:300]
 
 
@@ -391,7 +392,7 @@ def work(person: Person, pathway: Pathway, think: float) -> None:
                     STEPS[person.username](person, pathway, item)
             else:
                 browse(person)
-        except (StepFailed, OSError) as failure:
+        except Exception as failure:  # any failure is the soak's finding: counted, and the work goes on
             person.tally.error(person.who, step, f"{type(failure).__name__}: {failure}")
         pathway.stop.wait(random.uniform(think / 2, think * 1.5))
 
@@ -565,12 +566,14 @@ def main() -> int:
             time.sleep(min(SAMPLE_SECONDS, max(0.0, deadline - time.monotonic())))
         pathway.stop.set()
         for thread in threads:
-            thread.join(timeout=120)
+            thread.join(timeout=300)
+        for person, thread in zip(people, threads, strict=True):
+            if thread.is_alive():  # its ledger entries may still move: the run cannot pass
+                tally.error(person.who, "end", "still working five minutes after the end")
         worked = time.monotonic() - began
         print("Letting the worker send what the outbox holds, then checking the database...", flush=True)
         ledger = SOAK_DIR / "ledger.json"
         ledger.write_text(json.dumps([item.__dict__ for item in pathway.tracked]))
-        check: dict[str, Any] = {}
         drain_until = time.monotonic() + DRAIN_SECONDS
         while True:
             check = django_side(env, "soak", "--ledger", str(ledger), "--since", started_at.isoformat())
@@ -580,8 +583,10 @@ def main() -> int:
         alive = {"web": server.process is not None and server.process.poll() is None, "worker": worker.poll() is None}
     finally:
         server.stop()
-        stop(worker)
         stop(beat)
+        stop(worker)
+    # Counted with nothing left running: the last check and the emails on disk are of the same moment.
+    check = django_side(env, "soak", "--ledger", str(ledger), "--since", started_at.isoformat())
     mail = emails_written(SOAK_DIR / "mail")
     result = summarise(args, people, tally, pathway, memory, check, worked, alive, mail)
     (SOAK_DIR / "result.json").write_text(json.dumps(result, indent=2, default=str))
@@ -683,7 +688,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"({result['rps']} a second; p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms) "
         f"| {'PASS' if not result['errors'] else 'FAIL'} |",
         f"| no lost records | {check.get('confirmed_steps', 0):,} saved steps confirmed by the pages, "
-        f"{len(result['lost'])} not found in the database; referrals made {check.get('referrals_made', 0):,}, "
+        f"{len(result['lost'])} not found in the database ({check.get('ahead_of_ledger', 0)} further on than the pages"
+        f" said); referrals made {check.get('referrals_made', 0):,}, "
         f"in the database {check.get('referrals_found', 0):,}; cases opened {check.get('cases_found', 0):,} of "
         f"{check.get('cases_expected', 0):,}; notes {check.get('notes_found', 0):,} of "
         f"{check.get('notes_expected', 0):,}; notifications {check.get('notifications', 0):,}, unsent "
@@ -721,7 +727,7 @@ def write_section(path: Path, section: str) -> None:
     """Put the soak's section into RESULTS.md, replacing the last one; the rest of the file is left as it is."""
     text = path.read_text() if path.exists() else ""
     before, marker, rest = text.partition(SOAK_START)
-    after = rest.partition(SOAK_END)[2] if marker else ""
+    after = rest.partition(SOAK_END)[2] if marker and SOAK_END in rest else ""
     path.write_text(before.rstrip() + "\n\n" + section + "\n" + after.lstrip("\n"))
 
 
