@@ -28,6 +28,7 @@ def at_once(*bodies: Callable[[], None], timeout: float = 60.0) -> list[BaseExce
         thread.start()
     for thread in threads:
         thread.join(timeout)
+    errors.extend(TimeoutError(f"still running after {timeout:.0f}s") for thread in threads if thread.is_alive())
     return errors
 
 

@@ -551,6 +551,14 @@ def link_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(request, "mapping/records/link_detail.html", context)
 
 
+def _withdrawn_refusal(link: Link) -> str:
+    by = link.withdrawn_by.display_name if link.withdrawn_by else "Someone"
+    return (
+        f"{by} withdrew this link while you were changing it ({link.withdrawn_reason}). A withdrawn link is not"
+        " changed: if it still stands, record it again as a new link. Nothing was saved; your changes are below."
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = _mapper(request)
@@ -568,11 +576,7 @@ def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if link.withdrawn_at is not None:
         # Withdrawn while this person was changing it: say so and give their changes back, to record as a new link.
         form.is_valid()
-        by = link.withdrawn_by.display_name if link.withdrawn_by else "Someone"
-        refusal = (
-            f"{by} withdrew this link while you were changing it ({link.withdrawn_reason}). A withdrawn link is not"
-            " changed: if it still stands, record it again as a new link. Nothing was saved; your changes are below."
-        )
+        refusal = _withdrawn_refusal(link)
     elif posted:
         version = posted_version(request)
         if form.is_valid():
@@ -584,6 +588,10 @@ def link_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 refusal = CONFLICT
                 current = None if _hidden_from(user, conflict.current) else conflict.current
                 version = _version(conflict)
+                now = conflict.current
+                if isinstance(now, Link) and now.withdrawn_at is not None:  # withdrawn while this post was on its way
+                    refusal, current = _withdrawn_refusal(now), None
+                    link = link_get_for_user(user=user, public_id=public_id)
             except MappingRefused as error:
                 refusal = str(error)
             else:

@@ -51,6 +51,8 @@ class Calendar:
     def before_in_hours(self, moment: int, hours: float) -> int:
         """The moment `hours` of office time before `moment`: nights, weekends and holidays are skipped."""
         left = int(hours * HOUR)
+        if left <= 0:
+            return moment
         days, within = divmod(moment, DAY)
         while True:
             if self.working(days):
