@@ -68,6 +68,13 @@ DRAFT_FIELDS = (
 )
 
 
+def referral_hold(*, referral: Referral) -> None:
+    """Lock the referral's row until the caller's transaction ends, before anything in it logs an access: from then
+    on the transaction holds the access log's chain lock, which every chronology writer needs, so it must not wait
+    for a row then (ADR 0015). Changes nothing; the step that follows checks the version as ever."""
+    Referral.objects.select_for_update().filter(pk=referral.pk).values_list("pk", flat=True).first()
+
+
 def _locked(referral: Referral, based_on_version: int) -> Referral:
     current = Referral.objects.select_for_update().get(pk=referral.pk)
     if current.version != based_on_version:

@@ -58,6 +58,7 @@ from referrals.services import (
     referral_co_allocate,
     referral_draft_create,
     referral_draft_save,
+    referral_hold,
     referral_log,
     referral_record_clarification,
     referral_refer_to_evolve,
@@ -375,7 +376,7 @@ def referral_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
                 # The referral's row first, before a new child's record logs an access: the access log's chain lock,
                 # held from then to commit, must never be held while waiting for a row another step holds (that
                 # step writes the chronology, which takes the same lock: a deadlock, not a 409).
-                Referral.objects.select_for_update().filter(pk=referral.pk).values_list("pk", flat=True).first()
+                referral_hold(referral=referral)
                 _run_action(action, user, referral, form, posted_version(request))
         except ValidationError as error:
             form_show_service_errors(form, error)

@@ -328,6 +328,7 @@ def test_the_head_of_service_reviews_consent_dispensed_with_from_their_queue(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("published_catalogue")  # a transactional test's database starts without migration data
 def test_a_contact_logged_with_a_new_record_while_the_referral_is_held_waits_and_is_not_a_deadlock(
     at_stage: Callable[[str], Referral], people: dict[str, User]
 ) -> None:
