@@ -46,6 +46,7 @@ from evolve.audit.models import AccessAction
 from evolve.chronology.services import chronology_record
 from evolve.jobs import send_after_commit
 from evolve.people.models import Child
+from evolve.people.services import child_hold
 from evolve.uploads.storage import private_storage
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,6 @@ class DataProtectionRefused(Exception):
 def _check(by: User, child: Child, what: str) -> None:
     if not may_do_data_protection(by) or not gate.can_see(by, child):
         raise PermissionDenied(f"Only a manager who can see the child's record can {what}.")
-
-
-def _lock_child(child_id: int) -> None:
-    """Hold the child's row until the transaction ends, so a hold being placed and a retention decision being
-    recorded on the same child are taken one after the other (never a decision slipping in beside a new hold)."""
-    Child.objects.select_for_update().filter(pk=child_id).values_list("pk", flat=True).first()
 
 
 # Subject access -----------------------------------------------------------------------------------------------------
@@ -256,7 +251,7 @@ def retention_decision_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock_child(child.pk)
+        child_hold(child_id=child.pk)
         current = RetentionReview.objects.select_for_update().get(pk=review.pk)
         if current.status != ReviewStatus.OPEN:
             raise DataProtectionRefused(
@@ -321,7 +316,7 @@ def legal_hold_place(*, child: Child, by: User, inquiry: str, reason: str) -> Le
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock_child(child.pk)
+        child_hold(child_id=child.pk)
         hold = LegalHold.objects.create(
             child=child, inquiry=inquiry, reason=reason, placed_by=by, placed_at=timezone.now()
         )
@@ -348,7 +343,7 @@ def legal_hold_lift(*, hold: LegalHold, by: User, reason: str) -> LegalHold:
     if not reason:
         raise ValidationError({"reason": "Give the reason for lifting the hold"})
     with transaction.atomic():
-        _lock_child(child.pk)
+        child_hold(child_id=child.pk)
         current = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if current.lifted_at is not None:
             raise DataProtectionRefused("This hold has already been lifted.")

@@ -184,6 +184,12 @@ def child_alias_add(*, child: Child, by: User, name: str, kind: str = ChildAlias
     return alias
 
 
+def child_hold(*, child_id: int) -> None:
+    """Hold the child's row until the caller's transaction ends, so changes to one child that must not interleave
+    (two address moves; a legal hold and a retention decision) are taken one after the other. Changes nothing."""
+    Child.objects.select_for_update().filter(pk=child_id).values_list("pk", flat=True).first()
+
+
 @transaction.atomic
 def child_address_add(*, child: Child, by: User, address: NewAddress) -> ChildAddress:
     """A move: the new address becomes current and any current one ends the day the child moved."""
@@ -194,7 +200,7 @@ def child_address_add(*, child: Child, by: User, address: NewAddress) -> ChildAd
         raise ValidationError({"lived_from": "The date the child moved in must be today or in the past"})
     # Two moves recorded at once take turns on the child's row: each ends the address current when it runs, so the
     # child never has two current addresses (both moves stay in the history).
-    Child.objects.select_for_update().filter(pk=child.pk).values_list("pk", flat=True).first()
+    child_hold(child_id=child.pk)
     ChildAddress.objects.filter(child=child, lived_to__isnull=True).update(lived_to=moved_on)
     new = ChildAddress.objects.create(
         child=child,
