@@ -657,8 +657,8 @@ class AttendanceRemoveApi(APIView):
 class MeetingCloseInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         help_text="The meeting's version you checked before closing it (the meeting detail gives it). If anyone has "
-        "since recorded a discussion, the attendance or the agenda, the close is refused (409, with the current "
-        "version)."
+        "since recorded a discussion, an action, a role, the attendance or the agenda, the close is refused (409, "
+        "with the current version)."
     )
 
 

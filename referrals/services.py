@@ -579,20 +579,16 @@ def referral_clock_pause(*, referral: Referral, by: User, deadline_id: int, reas
 
 
 @transaction.atomic
-def referral_clock_breach_reason(
-    *, referral: Referral, by: User, deadline_id: int, reason: str, replacing: str = ""
-) -> Deadline:
-    """Why a timescale was missed, on record for the monthly report and for anyone reading the referral. `replacing`
-    is the reason the page showed (none: the page offers the form only until a reason is recorded)."""
+def referral_clock_breach_reason(*, referral: Referral, by: User, deadline_id: int, reason: str) -> Deadline:
+    """Why a timescale was missed, on record for the monthly report and for anyone reading the referral. The page
+    offers the form only until a reason is recorded, so one recorded meanwhile is refused, not replaced."""
     return _clock_step(
         referral=referral,
         by=by,
         deadline_id=deadline_id,
         name="clock_breach",
         doing="record why a clock was missed",
-        change=lambda deadline: deadline_breach_reason_record(
-            deadline=deadline, by=by, reason=reason, replacing=replacing
-        ),
+        change=lambda deadline: deadline_breach_reason_record(deadline=deadline, by=by, reason=reason),
         summary=lambda deadline: f"Missed: {deadline.get_kind_display()}",
         reason=reason,
     )
