@@ -72,6 +72,13 @@ def governance(make_user: Callable[..., User]) -> User:
     return make_user(Role.GOVERNANCE, username="board")
 
 
+def kept_text(html: str) -> str:
+    """The text a refused step gave back (templates/components/refusal.html's kept-text block), to show it was not
+    lost and is not just somewhere else on the page."""
+    kept = html[html.index('data-testid="kept-text"') :]
+    return kept[: kept.index("</div>")]
+
+
 def signed_in(client: Client, user: User) -> Client:
     """A client past both factors, as the sign-in pages leave it."""
     client.force_login(user, backend="evolve.accounts.backends.UserBackend")

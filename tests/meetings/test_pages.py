@@ -27,7 +27,7 @@ from meetings.models import AgendaItem, Attendance, Meeting
 from meetings.services import attendance_add, item_record, meeting_close
 from referrals.models import Referral
 from risk.models import RiskAssessment
-from tests.conftest import signed_in
+from tests.conftest import kept_text, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +159,7 @@ def test_a_discussion_written_while_the_chair_closed_the_meeting_is_given_back(
     html = response.content.decode()
     assert response.status_code == 409
     assert "The meeting was closed while your page was open. Nothing was changed" in html
-    kept = html[html.index('data-testid="kept-text"') :]
-    assert "She is now going missing from school at lunchtime." in kept[: kept.index("</div>")]
+    assert "She is now going missing from school at lunchtime." in kept_text(html)
     item.refresh_from_db()
     assert item.discussion == f"Discussed child {item.child_id}."
 
@@ -331,8 +330,7 @@ def test_an_escalation_outcome_recorded_meanwhile_gives_the_managers_text_back(
     html = response.content.decode()
     assert response.status_code == 409
     assert "The escalation&#x27;s outcome was recorded while your page was open" in html
-    kept = html[html.index('data-testid="kept-text"') :]
-    assert "Agreed with the DS: strategy discussion tomorrow." in kept[: kept.index("</div>")]
+    assert "Agreed with the DS: strategy discussion tomorrow." in kept_text(html)
     item.refresh_from_db()
     assert item.escalation_outcome == "Held a strategy discussion."
     assert sign_in(crew["csm"]).post(url, {"outcome": "Not my agency's."}).status_code in (403, 404)

@@ -36,6 +36,7 @@ from risk.services import (
     indicator_add,
 )
 from tests.cases.conftest import crew, decide, health
+from tests.conftest import kept_text
 from tests.meetings.conftest import ra_case
 from tests.referrals.conftest import at_stage, people
 
@@ -434,8 +435,7 @@ def test_oversight_written_while_someone_else_reviewed_is_given_back(
     html = response.content.decode()
     assert response.status_code == 409
     assert 'data-testid="review-form"' not in html
-    kept = html[html.index('data-testid="kept-text"') :]
-    assert "My long oversight note, written in the other window." in kept[: kept.index("</div>")]
+    assert "My long oversight note, written in the other window." in kept_text(html)
     assessment.refresh_from_db()
     assert assessment.review_comment == "Reviewed first."
 
